@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Runs the TypeScript entry point through tsx's loader: no build step between a checkout and a run.
+import { register } from 'tsx/esm/api';
+register();
+await import('../simulator/ob/main.ts');
