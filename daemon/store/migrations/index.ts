@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as resources from './0001_resources.js';
+
+/**
+ * Every migration, applied in name order on both stores. To add tables, write `NNNN_what.ts` next to
+ * this file (same DDL helpers from ../ddl.js) and add one line here; never edit an applied migration.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_resources': resources,
+};
