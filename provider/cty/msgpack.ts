@@ -1,0 +1,429 @@
+// cty's msgpack encoding of DynamicValue (Terraform's object wire format), both directions.
+//
+// Decoding uses @msgpack/msgpack to read the bytes into a generic tree, then walks it with the type.
+// Encoding writes bytes directly: cty needs ordered maps (sorted attribute names), integer map keys in
+// refinements, and "bin" for the type of a dynamic value, none of which a plain-object encoder can express.
+import { Decoder, ExtData } from '@msgpack/msgpack';
+import type { CtyType } from './types.js';
+import { typeFromJson, typeToJson } from './types.js';
+import { BigNumber, DynamicValue, Unknown, exactDecimal, isObjectValue, plainDecimal } from './values.js';
+import type { ObjectValue, Refinements, Value } from './values.js';
+
+export class CtyError extends Error {
+  constructor(
+    message: string,
+    readonly path: (string | number)[] = [],
+  ) {
+    super(path.length > 0 ? `${formatPath(path)}: ${message}` : message);
+  }
+}
+
+function formatPath(path: (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Encoding
+
+const UNKNOWN_EXT = 0;
+const REFINED_UNKNOWN_EXT = 12;
+// Refinement map keys (cty/msgpack/unknown.go).
+const REFINE_NULLNESS = 1;
+const REFINE_STRING_PREFIX = 2;
+const REFINE_NUMBER_MIN = 3;
+const REFINE_NUMBER_MAX = 4;
+const REFINE_LENGTH_MIN = 5;
+const REFINE_LENGTH_MAX = 6;
+
+const INT64_MIN = -(2n ** 63n);
+const UINT64_MAX = 2n ** 64n - 1n;
+
+class Writer {
+  private buf = new Uint8Array(256);
+  private view = new DataView(this.buf.buffer);
+  private pos = 0;
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+  u16(v: number): void {
+    this.ensure(2);
+    this.view.setUint16(this.pos, v);
+    this.pos += 2;
+  }
+  u32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.pos, v);
+    this.pos += 4;
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  nil(): void {
+    this.u8(0xc0);
+  }
+  bool(v: boolean): void {
+    this.u8(v ? 0xc3 : 0xc2);
+  }
+  int(v: bigint): void {
+    if (v >= 0n) {
+      if (v < 0x80n) this.u8(Number(v));
+      else if (v <= 0xffn) (this.u8(0xcc), this.u8(Number(v)));
+      else if (v <= 0xffffn) (this.u8(0xcd), this.u16(Number(v)));
+      else if (v <= 0xffffffffn) (this.u8(0xce), this.u32(Number(v)));
+      else {
+        this.u8(0xcf);
+        this.ensure(8);
+        this.view.setBigUint64(this.pos, v);
+        this.pos += 8;
+      }
+    } else if (v >= -32n) this.u8(Number(v) & 0xff);
+    else if (v >= -128n) (this.u8(0xd0), this.u8(Number(v) & 0xff));
+    else if (v >= -32768n) (this.u8(0xd1), this.u16(Number(v) & 0xffff));
+    else if (v >= -2147483648n) (this.u8(0xd2), this.u32(Number(v) >>> 0));
+    else {
+      this.u8(0xd3);
+      this.ensure(8);
+      this.view.setBigInt64(this.pos, v);
+      this.pos += 8;
+    }
+  }
+  float64(v: number): void {
+    this.u8(0xcb);
+    this.ensure(8);
+    this.view.setFloat64(this.pos, v);
+    this.pos += 8;
+  }
+  str(s: string): void {
+    const b = Buffer.from(s, 'utf8');
+    const n = b.length;
+    if (n < 32) this.u8(0xa0 | n);
+    else if (n <= 0xff) (this.u8(0xd9), this.u8(n));
+    else if (n <= 0xffff) (this.u8(0xda), this.u16(n));
+    else (this.u8(0xdb), this.u32(n));
+    this.bytes(b);
+  }
+  bin(b: Uint8Array): void {
+    const n = b.length;
+    if (n <= 0xff) (this.u8(0xc4), this.u8(n));
+    else if (n <= 0xffff) (this.u8(0xc5), this.u16(n));
+    else (this.u8(0xc6), this.u32(n));
+    this.bytes(b);
+  }
+  arrayHeader(n: number): void {
+    if (n < 16) this.u8(0x90 | n);
+    else if (n <= 0xffff) (this.u8(0xdc), this.u16(n));
+    else (this.u8(0xdd), this.u32(n));
+  }
+  mapHeader(n: number): void {
+    if (n < 16) this.u8(0x80 | n);
+    else if (n <= 0xffff) (this.u8(0xde), this.u16(n));
+    else (this.u8(0xdf), this.u32(n));
+  }
+  ext(type: number, data: Uint8Array): void {
+    const n = data.length;
+    const fixed: Record<number, number> = { 1: 0xd4, 2: 0xd5, 4: 0xd6, 8: 0xd7, 16: 0xd8 };
+    if (fixed[n] !== undefined) this.u8(fixed[n]);
+    else if (n <= 0xff) (this.u8(0xc7), this.u8(n));
+    else if (n <= 0xffff) (this.u8(0xc8), this.u16(n));
+    else (this.u8(0xc9), this.u32(n));
+    this.u8(type & 0xff);
+    this.bytes(data);
+  }
+  result(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+}
+
+function writeNumber(w: Writer, n: number | BigNumber, path: (string | number)[]): void {
+  if (typeof n === 'number') {
+    if (Number.isNaN(n)) throw new CtyError('NaN is not a valid number', path);
+    if (Number.isInteger(n)) {
+      const big = BigInt(n);
+      if (big >= INT64_MIN && big <= UINT64_MAX) return w.int(big);
+    }
+    return w.float64(n);
+  }
+  // Same choice as cty: an exact int64, else an exact float64, else the decimal text.
+  const asInt = n.toBigInt();
+  if (asInt !== undefined && asInt >= INT64_MIN && asInt <= UINT64_MAX) return w.int(asInt);
+  const asFloat = n.toNumber();
+  if (Number.isFinite(asFloat) && exactDecimal(asFloat) === plainDecimal(n.text)) return w.float64(asFloat);
+  w.str(n.text);
+}
+
+function writeRefinements(r: Refinements): Uint8Array {
+  const w = new Writer();
+  const entries: [number, () => void][] = [];
+  if (r.notNull) entries.push([REFINE_NULLNESS, () => w.bool(false)]);
+  if (r.stringPrefix !== undefined) entries.push([REFINE_STRING_PREFIX, () => w.str(r.stringPrefix!)]);
+  for (const [key, bound] of [
+    [REFINE_NUMBER_MIN, r.numberMin],
+    [REFINE_NUMBER_MAX, r.numberMax],
+  ] as const) {
+    if (bound)
+      entries.push([
+        key,
+        () => {
+          w.arrayHeader(2);
+          writeNumber(w, bound.value, []);
+          w.bool(bound.inclusive);
+        },
+      ]);
+  }
+  if (r.lengthMin !== undefined) entries.push([REFINE_LENGTH_MIN, () => w.int(BigInt(r.lengthMin!))]);
+  if (r.lengthMax !== undefined) entries.push([REFINE_LENGTH_MAX, () => w.int(BigInt(r.lengthMax!))]);
+  w.mapHeader(entries.length);
+  for (const [key, write] of entries) {
+    w.int(BigInt(key));
+    write();
+  }
+  return w.result();
+}
+
+function writeUnknown(w: Writer, u: Unknown): void {
+  if (!u.hasRefinements) return w.ext(UNKNOWN_EXT, new Uint8Array([0]));
+  w.ext(REFINED_UNKNOWN_EXT, writeRefinements(u.refinements));
+}
+
+/** Best-effort type of a plain value, for values put into "dynamic" positions without a type. */
+export function inferType(value: Value): CtyType {
+  if (value === null || value instanceof Unknown) return { kind: 'dynamic' };
+  if (typeof value === 'string') return { kind: 'string' };
+  if (typeof value === 'boolean') return { kind: 'bool' };
+  if (typeof value === 'number' || value instanceof BigNumber) return { kind: 'number' };
+  if (value instanceof DynamicValue) return value.type;
+  if (Array.isArray(value)) return { kind: 'tuple', elements: value.map(inferType) };
+  const attributes: Record<string, CtyType> = {};
+  for (const [k, v] of Object.entries(value)) attributes[k] = inferType(v);
+  return { kind: 'object', attributes };
+}
+
+function write(w: Writer, type: CtyType, value: Value, path: (string | number)[]): void {
+  if (type.kind === 'dynamic' && value !== null && !(value instanceof Unknown)) {
+    const dyn = value instanceof DynamicValue ? value : new DynamicValue(inferType(value), value);
+    if (dyn.type.kind === 'dynamic') return write(w, dyn.type, dyn.value, path);
+    w.arrayHeader(2);
+    w.bin(Buffer.from(JSON.stringify(typeToJson(dyn.type)), 'utf8'));
+    return write(w, dyn.type, dyn.value, path);
+  }
+  if (value instanceof Unknown) return writeUnknown(w, value);
+  if (value === null || value === undefined) return w.nil();
+  const fail = (what: string): never => {
+    throw new CtyError(`expected ${what}, got ${describe(value)}`, path);
+  };
+  switch (type.kind) {
+    case 'string':
+      return typeof value === 'string' ? w.str(value) : fail('a string');
+    case 'bool':
+      return typeof value === 'boolean' ? w.bool(value) : fail('a bool');
+    case 'number':
+      return typeof value === 'number' || value instanceof BigNumber ? writeNumber(w, value, path) : fail('a number');
+    case 'list':
+    case 'set': {
+      if (!Array.isArray(value)) return fail(`a ${type.kind}`);
+      w.arrayHeader(value.length);
+      value.forEach((e, i) => write(w, type.element, e, [...path, i]));
+      return;
+    }
+    case 'tuple': {
+      if (!Array.isArray(value) || value.length !== type.elements.length)
+        return fail(`a tuple of ${type.elements.length} elements`);
+      w.arrayHeader(value.length);
+      value.forEach((e, i) => write(w, type.elements[i], e, [...path, i]));
+      return;
+    }
+    case 'map': {
+      if (!isObjectValue(value)) return fail('a map');
+      const keys = Object.keys(value).sort(compareBytes);
+      w.mapHeader(keys.length);
+      for (const k of keys) {
+        w.str(k);
+        write(w, type.element, value[k], [...path, k]);
+      }
+      return;
+    }
+    case 'object': {
+      if (!isObjectValue(value)) return fail('an object');
+      for (const k of Object.keys(value))
+        if (!Object.hasOwn(type.attributes, k)) throw new CtyError(`unsupported attribute "${k}"`, path);
+      const names = Object.keys(type.attributes).sort(compareBytes);
+      w.mapHeader(names.length);
+      for (const name of names) {
+        w.str(name);
+        write(w, type.attributes[name], value[name] ?? null, [...path, name]);
+      }
+      return;
+    }
+    case 'dynamic':
+      return; // unreachable: handled above
+  }
+}
+
+// Go sorts strings by bytes; UTF-16 order differs only outside the BMP, so compare UTF-8 bytes.
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v instanceof BigNumber) return 'a number';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+export function encodeMsgpack(type: CtyType, value: Value): Uint8Array {
+  const w = new Writer();
+  write(w, type, value, []);
+  return w.result();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Decoding
+
+// The library refuses a "__proto__" map key (prototype safety), which then reads as invalid msgpack.
+const decoder = new Decoder({ useBigInt64: true });
+
+function entries(raw: Record<string, unknown>): [string, unknown][] {
+  return Object.entries(raw);
+}
+
+function isExtension(raw: unknown): boolean {
+  // ext -1 (timestamp) is decoded to a Date by the library; cty never sends it, but any ext is unknown.
+  return raw instanceof ExtData || raw instanceof Date;
+}
+
+function readUnknown(raw: unknown, path: (string | number)[]): Unknown {
+  if (!(raw instanceof ExtData) || raw.type !== REFINED_UNKNOWN_EXT) return new Unknown();
+  const data = raw.data instanceof Uint8Array ? raw.data : new Uint8Array(0);
+  if (data.length === 0) return new Unknown();
+  let decoded: unknown;
+  try {
+    decoded = decoder.decode(data);
+  } catch {
+    return new Unknown(); // malformed refinements only lose precision, never the unknown-ness
+  }
+  if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) return new Unknown();
+  const r: Refinements = {};
+  for (const [key, v] of entries(decoded as Record<string, unknown>)) {
+    switch (Number(key)) {
+      case REFINE_NULLNESS:
+        if (v === false) r.notNull = true;
+        break;
+      case REFINE_STRING_PREFIX:
+        if (typeof v === 'string') r.stringPrefix = v;
+        break;
+      case REFINE_NUMBER_MIN:
+      case REFINE_NUMBER_MAX:
+        if (Array.isArray(v) && v.length === 2) {
+          const bound = { value: readNumber(v[0], path), inclusive: v[1] === true };
+          if (Number(key) === REFINE_NUMBER_MIN) r.numberMin = bound;
+          else r.numberMax = bound;
+        }
+        break;
+      case REFINE_LENGTH_MIN:
+        r.lengthMin = Number(v);
+        break;
+      case REFINE_LENGTH_MAX:
+        r.lengthMax = Number(v);
+        break;
+    }
+  }
+  return new Unknown(r);
+}
+
+function readNumber(raw: unknown, path: (string | number)[]): number | BigNumber {
+  if (typeof raw === 'number') return raw;
+  if (typeof raw === 'bigint') return Number.isSafeInteger(Number(raw)) && BigInt(Number(raw)) === raw ? Number(raw) : new BigNumber(raw.toString());
+  if (typeof raw === 'string') {
+    // cty sends numbers that fit neither int64 nor float64 exactly as decimal text; keep it exact.
+    try {
+      return new BigNumber(raw.trim());
+    } catch {
+      throw new CtyError(`invalid number ${JSON.stringify(raw)}`, path);
+    }
+  }
+  throw new CtyError(`expected a number, got ${describeRaw(raw)}`, path);
+}
+
+function describeRaw(raw: unknown): string {
+  if (raw instanceof Uint8Array) return 'bytes';
+  if (Array.isArray(raw)) return 'an array';
+  if (raw === null) return 'null';
+  return typeof raw === 'object' ? 'a map' : `a ${typeof raw}`;
+}
+
+function read(type: CtyType, raw: unknown, path: (string | number)[]): Value {
+  if (isExtension(raw)) return readUnknown(raw, path);
+  if (raw === null || raw === undefined) return null;
+  const fail = (what: string): never => {
+    throw new CtyError(`expected ${what}, got ${describeRaw(raw)}`, path);
+  };
+  switch (type.kind) {
+    case 'dynamic': {
+      if (!Array.isArray(raw) || raw.length !== 2) return fail('a [type, value] pair for a dynamic value');
+      const typeRaw = raw[0];
+      const typeText =
+        typeRaw instanceof Uint8Array ? Buffer.from(typeRaw).toString('utf8') : typeof typeRaw === 'string' ? typeRaw : fail('a type');
+      let concrete: CtyType;
+      try {
+        concrete = typeFromJson(JSON.parse(typeText));
+      } catch (e) {
+        throw new CtyError(`invalid dynamic type: ${(e as Error).message}`, path);
+      }
+      return new DynamicValue(concrete, read(concrete, raw[1], path));
+    }
+    case 'string':
+      return typeof raw === 'string' ? raw : fail('a string');
+    case 'bool':
+      return typeof raw === 'boolean' ? raw : fail('a bool');
+    case 'number':
+      return readNumber(raw, path);
+    case 'list':
+    case 'set':
+      if (!Array.isArray(raw)) return fail(`a ${type.kind}`);
+      return raw.map((e, i) => read(type.element, e, [...path, i]));
+    case 'tuple':
+      if (!Array.isArray(raw) || raw.length !== type.elements.length)
+        return fail(`a tuple of ${type.elements.length} elements`);
+      return raw.map((e, i) => read(type.elements[i], e, [...path, i]));
+    case 'map': {
+      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) return fail('a map');
+      const out: ObjectValue = {};
+      for (const [k, v] of entries(raw as Record<string, unknown>)) out[k] = read(type.element, v, [...path, k]);
+      return out;
+    }
+    case 'object': {
+      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) return fail('an object');
+      const out: ObjectValue = {};
+      for (const name of Object.keys(type.attributes)) out[name] = null;
+      for (const [k, v] of entries(raw as Record<string, unknown>)) {
+        if (!Object.hasOwn(type.attributes, k)) throw new CtyError(`unsupported attribute "${k}"`, path);
+        out[k] = read(type.attributes[k], v, [...path, k]);
+      }
+      return out;
+    }
+  }
+}
+
+export function decodeMsgpack(type: CtyType, bytes: Uint8Array): Value {
+  let raw: unknown;
+  try {
+    raw = decoder.decode(bytes);
+  } catch (e) {
+    if (e instanceof CtyError) throw e;
+    throw new CtyError(`invalid msgpack: ${(e as Error).message}`);
+  }
+  return read(type, raw, []);
+}
