@@ -1,8 +1,13 @@
 // The provider schema in the JSON form `terraform providers schema -json` prints: the one input the
 // bindings generator reads, whatever produced it.
 
+import { readFileSync } from 'node:fs';
+
 export const PROVIDER_SOURCE = 'obbackup.local/oceanbase/obbackup';
-export const PROVIDER_VERSION = '0.1.0';
+/** The provider ships with the package, so it carries the package's version (pinned in required_providers). */
+export const PROVIDER_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export type TfTypeJson = string | [string, unknown] | [string, unknown, unknown];
 
