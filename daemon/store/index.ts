@@ -50,7 +50,11 @@ const TRANSACTION_ATTEMPTS = 4;
 export const nowIso = () => new Date().toISOString();
 
 function sqliteDialect(file: string): SqliteDialect {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    // An empty file is an empty database; creating it first makes it (and its -wal/-shm) owner-only.
+    if (!fs.existsSync(file)) fs.writeFileSync(file, '', { mode: 0o600 });
+  }
   const database = new SqliteDatabase(file);
   database.pragma('journal_mode = WAL');
   // FULL: a PUT that got its answer survives a power cut too, not only a process crash.
