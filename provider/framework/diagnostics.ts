@@ -105,3 +105,10 @@ function splitPath(text: string): (string | number)[] {
   for (const m of text.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]);
   return out;
 }
+
+/** Ends a handler whose errors are already in its diagnostics. */
+export class DiagnosticsReported extends Error {
+  constructor() {
+    super('errors reported as diagnostics');
+  }
+}

@@ -6,7 +6,7 @@ import { fromJsonTree, parseJsonLossless } from '../cty/json.js';
 import type { JsonTree } from '../cty/json.js';
 import { isObjectValue, isWhollyKnown, valueEquals } from '../cty/values.js';
 import type { ObjectValue, Value } from '../cty/values.js';
-import { DiagnosticError, Diagnostics, protoStep } from './diagnostics.js';
+import { DiagnosticError, Diagnostics, DiagnosticsReported, protoStep } from './diagnostics.js';
 import type { AttributePath } from './diagnostics.js';
 import type { DataSourceDefinition, PrivateState, ProviderDefinition, ResourceDefinition } from './definitions.js';
 import { nullWriteOnly, planObject, replacePaths, resolveUnknowns } from './plan.js';
@@ -113,6 +113,7 @@ export class ProviderRpc<Client> {
   }
 
   private reportError(diagnostics: Diagnostics, e: unknown, name: string): void {
+    if (e instanceof DiagnosticsReported) return;
     if (e instanceof DiagnosticError) diagnostics.error(e.summary, e.detail, e.at);
     else if (e instanceof CtyError) diagnostics.error('Invalid value', e.message);
     else if (this.stop.signal.aborted && e instanceof Error && e.name === 'AbortError')

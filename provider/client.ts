@@ -1,0 +1,177 @@
+// REST client for obbackupd: bearer token, JSON, the daemon's {error, message, details} kept intact,
+// and short connect timeouts so a daemon that is down fails in seconds with a clear message.
+
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/** An error answer from the daemon (its code, message and per-field details). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The daemon could not be reached or did not answer in time. */
+export class UnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
+
+export interface ClientOptions {
+  endpoint: string;
+  token?: string;
+  /** Time allowed for one request (default 30 s). */
+  timeoutMs?: number;
+  /** Time allowed to get a first answer when the daemon may be down (default 5 s). */
+  connectTimeoutMs?: number;
+  userAgent?: string;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+export const DEFAULT_ENDPOINT = 'http://127.0.0.1:7788';
+
+export class ObbackupClient {
+  readonly endpoint: string;
+  private readonly token?: string;
+  private readonly timeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly userAgent: string;
+
+  constructor(options: ClientOptions) {
+    this.endpoint = normalizeEndpoint(options.endpoint);
+    this.token = options.token;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+    this.userAgent = options.userAgent ?? 'terraform-provider-obbackup';
+  }
+
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const url = this.endpoint + path;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.userAgent, ...options.headers };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
+    // A separate, shorter deadline for the first byte: a daemon that is down or hung fails fast.
+    const firstByte = AbortSignal.timeout(Math.min(this.connectTimeoutMs, timeoutMs));
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, body, signal: AbortSignal.any([signal, firstByte]) });
+    } catch (e) {
+      if (options.signal?.aborted) throw abortError(options.signal);
+      throw new UnreachableError(this.describeFailure(e, firstByte.aborted ? Math.min(this.connectTimeoutMs, timeoutMs) : timeoutMs));
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (e) {
+      if (options.signal?.aborted) throw abortError(options.signal);
+      throw new UnreachableError(this.describeFailure(e, timeoutMs));
+    }
+    if (!response.ok) throw toApiError(response.status, text, `${method} ${path}`);
+    if (text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(response.status, 'bad_response', `obbackupd answered ${method} ${path} with something that is not JSON`);
+    }
+  }
+
+  private describeFailure(e: unknown, timeoutMs: number): string {
+    const cause = (e as { cause?: { code?: string; message?: string } })?.cause;
+    const code = cause?.code ?? '';
+    const where = `obbackupd at ${this.endpoint}`;
+    const hint = 'Check that the daemon is running and that `endpoint` (or OBBACKUP_ENDPOINT) points at it.';
+    if ((e as Error)?.name === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT')
+      return `${where} did not answer within ${(timeoutMs / 1000).toFixed(0)} s. ${hint}`;
+    if (code === 'ECONNREFUSED') return `cannot connect to ${where}: connection refused. ${hint}`;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve the host of ${where}. ${hint}`;
+    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `${where} closed the connection. ${hint}`;
+    if (code.startsWith('ERR_TLS') || code.includes('CERT')) return `TLS connection to ${where} failed (${code}).`;
+    return `cannot reach ${where}: ${cause?.message ?? (e as Error)?.message ?? String(e)}. ${hint}`;
+  }
+
+  // ---- resources (cluster, storage, policy): PUT/GET/DELETE /v1/{plural}/{name} ------------------------
+
+  /** The stored object, or null when the daemon has none by that name. */
+  async getResource<T = Record<string, unknown>>(plural: string, name: string, signal?: AbortSignal): Promise<T | null> {
+    try {
+      return await this.request<T>('GET', `/v1/${plural}/${encodeURIComponent(name)}`, { signal });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    }
+  }
+
+  async putResource<T = Record<string, unknown>>(plural: string, name: string, body: unknown, signal?: AbortSignal, timeoutMs?: number): Promise<T> {
+    return this.request<T>('PUT', `/v1/${plural}/${encodeURIComponent(name)}`, { body, signal, timeoutMs });
+  }
+
+  /** Deletes; an object already gone is not an error. */
+  async deleteResource(plural: string, name: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.request('DELETE', `/v1/${plural}/${encodeURIComponent(name)}`, { signal });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return;
+      throw e;
+    }
+  }
+}
+
+export function normalizeEndpoint(endpoint: string): string {
+  const trimmed = endpoint.trim().replace(/\/+$/, '');
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new Error(`"${endpoint}" is not a valid endpoint; expected a URL such as ${DEFAULT_ENDPOINT}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`endpoint must use http or https, got "${url.protocol.replace(':', '')}"`);
+  return withScheme;
+}
+
+function toApiError(status: number, text: string, what: string): ApiError {
+  try {
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown; details?: unknown };
+    if (body && typeof body.message === 'string') {
+      const details = Array.isArray(body.details)
+        ? body.details
+            .filter((d): d is ErrorDetail => d && typeof d.message === 'string')
+            .map((d) => ({ path: typeof d.path === 'string' ? d.path : '', message: d.message }))
+        : [];
+      return new ApiError(status, typeof body.error === 'string' ? body.error : `http_${status}`, body.message, details);
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  const statusText: Record<number, string> = { 401: 'the token was not accepted (check `token` or OBBACKUP_TOKEN)', 403: 'forbidden', 404: 'not found', 502: 'bad gateway', 503: 'unavailable' };
+  return new ApiError(status, `http_${status}`, `obbackupd answered ${what} with HTTP ${status}${statusText[status] ? `: ${statusText[status]}` : ''}`);
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  if (reason instanceof Error) return reason;
+  return new DOMException('The operation was aborted', 'AbortError');
+}
