@@ -1,0 +1,269 @@
+// File storage: a directory (local disk or an NFS mount shared with the OceanBase servers).
+import { createHash } from 'node:crypto';
+import { createReadStream, type Dirent } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, statfs, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { StorageError, type StorageErrorCode } from './errors.js';
+import { compareKeys } from './keys.js';
+import type { DigestAlgorithm, Storage, StorageOptions, StorageUsage, StoredObject, WriteReceipt } from './types.js';
+
+/** Bytes being written go to `<name>` + this suffix and take their name only once complete. */
+export const PARTIAL_SUFFIX = '.obbackup-partial';
+
+const READ_CHUNK = 1024 * 1024;
+
+function codeOf(error: unknown): StorageErrorCode {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return 'not_found';
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return 'access_denied';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'no_space';
+    default:
+      return 'failed';
+  }
+}
+
+function reasonOf(error: unknown): string {
+  const err = error as NodeJS.ErrnoException;
+  switch (err.code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'ENOTDIR':
+      return 'a path component is a file, not a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the filesystem is read-only';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    default:
+      return err.code ? `${err.code}: ${err.message.replace(/^[A-Z]+: /, '')}` : String(err.message ?? error);
+  }
+}
+
+export class FileStorage implements Storage {
+  readonly type = 'file' as const;
+  readonly label: string;
+  readonly root: string;
+  private readonly durable: boolean;
+
+  constructor(path: string, options: StorageOptions = {}) {
+    this.root = path.length > 1 ? path.replace(/\/+$/, '') : path;
+    this.label = `file://${this.root}`;
+    this.durable = options.durable ?? true;
+  }
+
+  private error(operation: string, path: string | undefined, error: unknown): StorageError {
+    if (error instanceof StorageError) return error;
+    return new StorageError(codeOf(error), this.label, operation, path, reasonOf(error));
+  }
+
+  /** The file behind a key; keys that would leave the directory or that no file name can hold are refused. */
+  private pathOf(key: string, operation: string): string {
+    const segments = key.split('/');
+    if (key === '' || key.includes('\0') || segments.some((s) => s === '' || s === '.' || s === '..')) {
+      throw new StorageError('invalid', this.label, operation, key, 'not a relative file path (empty, ".", ".." or "//" segments)');
+    }
+    if (key.endsWith(PARTIAL_SUFFIX)) {
+      throw new StorageError('invalid', this.label, operation, key, `names ending in ${PARTIAL_SUFFIX} are reserved for files being written`);
+    }
+    return join(this.root, key);
+  }
+
+  private async ensureRoot(operation: string): Promise<void> {
+    let info;
+    try {
+      info = await stat(this.root);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new StorageError('not_found', this.label, operation, undefined, `directory ${this.root} does not exist (is the shared filesystem mounted?)`);
+      }
+      throw this.error(operation, undefined, error);
+    }
+    if (!info.isDirectory()) throw new StorageError('invalid', this.label, operation, undefined, `${this.root} is not a directory`);
+  }
+
+  async *list(prefix = ''): AsyncIterable<StoredObject> {
+    await this.ensureRoot('list');
+    // Start at the deepest directory the prefix names; entries sort as keys do (a directory as "name/").
+    const base = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '';
+    const walk = async function* (this: FileStorage, relDir: string): AsyncGenerator<StoredObject> {
+      let entries: Dirent[];
+      try {
+        entries = await readdir(join(this.root, relDir), { withFileTypes: true });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if ((code === 'ENOENT' || code === 'ENOTDIR') && relDir !== '') return;
+        throw this.error('list', relDir || prefix, error);
+      }
+      const named = entries
+        .filter((e) => e.isDirectory() || (e.isFile() && !e.name.endsWith(PARTIAL_SUFFIX)))
+        .map((e) => ({ entry: e, key: `${relDir}${e.name}${e.isDirectory() ? '/' : ''}` }))
+        .filter(({ key }) => key.startsWith(prefix) || prefix.startsWith(key))
+        .sort((a, b) => compareKeys(a.key, b.key));
+      for (const { entry, key } of named) {
+        if (entry.isDirectory()) {
+          yield* walk.call(this, key);
+        } else if (key.startsWith(prefix)) {
+          let info;
+          try {
+            info = await stat(join(this.root, key));
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while listing
+            throw this.error('list', key, error);
+          }
+          yield { key, size: info.size, lastModified: info.mtime };
+        }
+      }
+    };
+    yield* walk.call(this, base);
+  }
+
+  async stat(key: string): Promise<StoredObject | undefined> {
+    const path = this.pathOf(key, 'stat');
+    try {
+      const info = await stat(path);
+      return info.isFile() ? { key, size: info.size, lastModified: info.mtime } : undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw this.error('stat', key, error);
+    }
+  }
+
+  async read(key: string): Promise<Readable> {
+    const path = this.pathOf(key, 'read');
+    const handle = await open(path, 'r').catch((error: unknown) => {
+      throw this.error('read', key, error);
+    });
+    return handle.createReadStream({ highWaterMark: READ_CHUNK });
+  }
+
+  async write(key: string, body: Readable, size: number): Promise<WriteReceipt> {
+    const path = this.pathOf(key, 'write');
+    const partial = path + PARTIAL_SUFFIX;
+    const hash = createHash('sha256');
+    let written = 0;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      const handle = await open(partial, 'w');
+      try {
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          written += chunk.length;
+          if (written > size) throw new StorageError('verification_failed', this.label, 'write', key, `received more than the expected ${size} bytes`);
+          hash.update(chunk);
+          let offset = 0;
+          while (offset < chunk.length) {
+            const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+            offset += bytesWritten;
+          }
+        }
+        if (written !== size) {
+          throw new StorageError('verification_failed', this.label, 'write', key, `the source ended after ${written} of ${size} bytes`);
+        }
+        if (this.durable) await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(partial, path);
+    } catch (error) {
+      body.destroy();
+      await rm(partial, { force: true }).catch(() => undefined);
+      throw this.error('write', key, error);
+    }
+    return { size: written, sha256: hash.digest('hex') };
+  }
+
+  async digest(key: string, algorithm: DigestAlgorithm): Promise<string> {
+    const hash = createHash(algorithm);
+    try {
+      for await (const chunk of createReadStream(this.pathOf(key, 'digest'), { highWaterMark: READ_CHUNK })) hash.update(chunk as Buffer);
+    } catch (error) {
+      throw this.error('read', key, error);
+    }
+    return hash.digest('hex');
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await unlink(this.pathOf(key, 'delete'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw this.error('delete', key, error);
+    }
+  }
+
+  async deletePrefix(prefix: string): Promise<{ objects: number; bytes: number }> {
+    let objects = 0;
+    let bytes = 0;
+    const directories = new Set<string>();
+    for await (const object of this.list(prefix)) {
+      await this.delete(object.key);
+      objects += 1;
+      bytes += object.size;
+      for (let dir = dirname(object.key); dir !== '.' && dir !== ''; dir = dirname(dir)) directories.add(dir);
+    }
+    await this.removePartials(prefix);
+    // Remove directories left empty, deepest first; the storage root itself stays.
+    for (const dir of [...directories].sort((a, b) => b.length - a.length)) {
+      await rmdir(join(this.root, dir)).catch(() => undefined);
+    }
+    return { objects, bytes };
+  }
+
+  /** Removes files a interrupted write left behind under `prefix`; returns how many. */
+  async removePartials(prefix: string): Promise<number> {
+    const base = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '';
+    let removed = 0;
+    const walk = async (relDir: string): Promise<void> => {
+      const entries = await readdir(join(this.root, relDir), { withFileTypes: true }).catch(() => [] as Dirent[]);
+      for (const entry of entries) {
+        const key = `${relDir}${entry.name}`;
+        if (entry.isDirectory() && (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`))) await walk(`${key}/`);
+        else if (entry.isFile() && entry.name.endsWith(PARTIAL_SUFFIX) && key.startsWith(prefix)) {
+          await rm(join(this.root, key), { force: true });
+          removed += 1;
+        }
+      }
+    };
+    await walk(base);
+    return removed;
+  }
+
+  async usage(): Promise<StorageUsage> {
+    let used = 0;
+    let count = 0;
+    for await (const object of this.list('')) {
+      used += object.size;
+      count += 1;
+    }
+    let fs;
+    try {
+      fs = await statfs(this.root);
+    } catch (error) {
+      throw this.error('usage', undefined, error);
+    }
+    const capacity = fs.blocks * fs.bsize;
+    const available = fs.bavail * fs.bsize;
+    const usedBlocks = fs.blocks - fs.bfree;
+    const percent = usedBlocks + fs.bavail > 0 ? (usedBlocks / (usedBlocks + fs.bavail)) * 100 : 0;
+    return {
+      used_bytes: used,
+      object_count: count,
+      capacity_bytes: capacity,
+      available_bytes: available,
+      used_percent: Math.round(percent * 100) / 100,
+    };
+  }
+
+  async close(): Promise<void> {}
+}
