@@ -12,7 +12,7 @@ export const policyRoutes = resourceRoutes({
   indexedColumns: (spec) => ({ cluster: spec.cluster, storage: spec.storage, secondary_storage: spec.secondary.storage ?? null }),
   async beforePut({ store, trx }, name, spec) {
     const missing: Issue[] = [];
-    // Shared locks keep the referenced rows from being deleted before this transaction commits.
+    // Locked reads keep the referenced rows from being deleted before this transaction commits.
     if (!(await store.resources.exists(trx, 'clusters', spec.cluster, true))) {
       missing.push({ path: 'cluster', message: `cluster "${spec.cluster}" does not exist` });
     }

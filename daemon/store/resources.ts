@@ -105,10 +105,13 @@ export class ResourceRepository {
     return rows.map((r) => r.name);
   }
 
-  /** Locks a referenced row against deletion until the transaction ends (a shared lock on MySQL). */
+  /**
+   * With `lock`, keeps the row from being deleted until the transaction ends. FOR UPDATE rather than a
+   * shared lock: MariaDB has no FOR SHARE, and every MySQL-protocol store (OceanBase too) has FOR UPDATE.
+   */
   async exists(executor: Executor, table: ResourceTable, name: string, lock = false): Promise<boolean> {
     let query = executor.selectFrom(table as 'clusters').select('name').where('name', '=', name);
-    if (lock && this.lockingReads) query = query.forShare();
+    if (lock && this.lockingReads) query = query.forUpdate();
     return (await query.executeTakeFirst()) !== undefined;
   }
 }

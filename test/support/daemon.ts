@@ -1,0 +1,135 @@
+/**
+ * A real obbackupd in-process on 127.0.0.1 (port 0) with a temp data dir, on SQLite or on a MariaDB
+ * database of its own; its log lines are captured for inspection.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { startDaemon, type RunningDaemon } from '../../daemon/app.js';
+import { createLogger } from '../../daemon/log.js';
+import { acquireMariaDb, releaseMariaDb, type MariaDb } from './mariadb.js';
+
+export type Backend = 'sqlite' | 'mariadb';
+export const BACKENDS: Backend[] = ['sqlite', 'mariadb'];
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** Parsed JSON, or undefined for an empty or non-JSON body. */
+  body: any;
+}
+
+export interface RequestOptions {
+  /** A body sent as-is (with the given content type), for malformed input. */
+  raw?: string | Buffer;
+  headers?: Record<string, string>;
+  /** null: no Authorization header; a string: that token instead of the daemon's. */
+  token?: string | null;
+}
+
+export interface TestDaemon {
+  daemon: RunningDaemon;
+  url: string;
+  token: string;
+  dataDir: string;
+  storeUrl: string;
+  backend: Backend;
+  /** Every log line written so far (JSON text). */
+  logs: string[];
+  /** The MariaDB server when backend is mariadb. */
+  mariadb?: MariaDb;
+  api(method: string, urlPath: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse>;
+  close(): Promise<void>;
+}
+
+export function tempDir(prefix = 'obbackup-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function request(base: string, token: string | null, method: string, urlPath: string, body?: unknown, options: RequestOptions = {}): Promise<ApiResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  const bearer = options.token === undefined ? token : options.token;
+  if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
+  let payload: string | Buffer | undefined;
+  if (options.raw !== undefined) payload = options.raw;
+  else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(`${base}${urlPath}`, { method, headers, body: payload });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, body: parsed };
+}
+
+export async function startTestDaemon(backend: Backend, options: { mariadb?: MariaDb; logLevel?: string; dataDir?: string; storeUrl?: string } = {}): Promise<TestDaemon> {
+  const dataDir = options.dataDir ?? tempDir();
+  let storeUrl = options.storeUrl ?? 'sqlite:';
+  if (backend === 'mariadb' && !options.storeUrl) {
+    if (!options.mariadb) throw new Error('a mariadb backend needs a MariaDB server');
+    storeUrl = await options.mariadb.createDatabase();
+  }
+  const logs: string[] = [];
+  const logger = createLogger({ level: options.logLevel ?? 'info', destination: { write: (line: string) => void logs.push(line) } });
+  // A clean environment: the token and key are generated into the data dir, as on a first start.
+  const daemon = await startDaemon({ listen: '127.0.0.1:0', dataDir, store: storeUrl, env: {}, logger });
+  return {
+    daemon,
+    url: daemon.url,
+    token: daemon.token,
+    dataDir,
+    storeUrl,
+    backend,
+    logs,
+    mariadb: options.mariadb,
+    api: (method, urlPath, body, requestOptions) => request(daemon.url, daemon.token, method, urlPath, body, requestOptions),
+    async close() {
+      await daemon.close();
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Registers hooks that start a daemon on `backend` before the suite's tests and stop it after. */
+export function useDaemon(backend: Backend, options: { logLevel?: string } = {}): () => TestDaemon {
+  let daemon: TestDaemon | undefined;
+  beforeAll(async () => {
+    const mariadb = backend === 'mariadb' ? await acquireMariaDb() : undefined;
+    daemon = await startTestDaemon(backend, { mariadb, logLevel: options.logLevel });
+  });
+  afterAll(async () => {
+    await daemon?.close();
+    if (backend === 'mariadb') await releaseMariaDb();
+  });
+  return () => {
+    if (!daemon) throw new Error('the daemon did not start (see the beforeAll error)');
+    return daemon;
+  };
+}
+
+/** Bodies that satisfy the model, for building test fixtures. */
+export const fixtures = {
+  cluster: (overrides: Record<string, unknown> = {}) => ({ host: '10.0.0.1', port: 2881, user: 'root@sys', password: 'cluster-pass-1', ...overrides }),
+  fileStorage: (overrides: Record<string, unknown> = {}) => ({ type: 'file', path: '/backup/main', ...overrides }),
+  ossStorage: (overrides: Record<string, unknown> = {}) => ({
+    type: 'oss',
+    path: 'obbackup-dr/prod',
+    endpoint: 'oss-cn-hangzhou.aliyuncs.com',
+    access_key_id: 'LTAI-test-id',
+    access_key_secret: 'oss-secret-1',
+    ...overrides,
+  }),
+  policy: (cluster: string, storage: string, overrides: Record<string, unknown> = {}) => ({
+    cluster,
+    storage,
+    schedule: { period: 'weekly', time: '02:00', days: [{ day: 1, type: 'full' }, { day: 3, type: 'incremental' }] },
+    ...overrides,
+  }),
+};
