@@ -2,7 +2,7 @@ import type { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import type { ClusterInput } from '../model/index.js';
 import { Cluster } from './bindings/cluster/index.js';
-import { requireProvider, validateWithModel } from './validation.js';
+import { validateWithModel } from './validation.js';
 
 export interface ObClusterProps {
   /**
@@ -69,7 +69,6 @@ export class ObCluster extends Construct {
       tenants: props.tenants,
     };
     validateWithModel(this, 'cluster', () => spec as Record<string, unknown>);
-    requireProvider(this, props.provider);
   }
 
   /** A reference to the registered name: using it makes Terraform create the cluster first. */

@@ -5,7 +5,7 @@ import { Policy } from './bindings/policy/index.js';
 import type { ObCluster } from './cluster.js';
 import type { Schedule } from './schedule.js';
 import type { BackupStorage } from './storage.js';
-import { requireProvider, validateWithModel } from './validation.js';
+import { validateWithModel } from './validation.js';
 
 export type BackupMode = 'physical' | 'logical';
 
@@ -188,7 +188,6 @@ export class BackupPolicy extends Construct {
       provider: props.provider,
     });
     validateWithModel(this, 'policy', () => spec as Record<string, unknown>);
-    requireProvider(this, props.provider);
   }
 
   /** The next scheduled runs as obbackupd computes them (known after apply). */

@@ -2,7 +2,7 @@ import type { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import type { StorageInput } from '../model/index.js';
 import { Storage } from './bindings/storage/index.js';
-import { requireProvider, validateWithModel } from './validation.js';
+import { validateWithModel } from './validation.js';
 
 interface CommonStorageProps {
   /**
@@ -95,7 +95,6 @@ export class BackupStorage extends Construct {
     });
     const full: StorageInput = { name: this.name, ...spec };
     validateWithModel(this, 'storage', () => full as Record<string, unknown>);
-    requireProvider(this, common.provider);
   }
 
   /** A reference to the registered name: using it makes Terraform create the storage first. */

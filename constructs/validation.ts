@@ -1,6 +1,6 @@
 // Synth-time validation through model/: the same rules and messages as the API and the provider,
 // reported by `cdktf synth` (and Testing.synth(stack, true)) as "[<construct path>] <field>: <message>".
-import { TerraformProvider, TerraformStack, Token } from 'cdktf';
+import { Token } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { summarize, validateSpec, type Issue, type ResourceKind } from '../model/index.js';
 
@@ -107,21 +107,4 @@ export function specIssues(kind: ResourceKind, spec: Record<string, unknown>): I
 /** Registers the model's validation of `spec()` on `construct`; each issue becomes one synth error. */
 export function validateWithModel(construct: IConstruct, kind: ResourceKind, spec: () => Record<string, unknown>): void {
   construct.node.addValidation({ validate: () => specIssues(kind, spec()).map((i) => summarize([i])) });
-}
-
-/** The obbackup provider's local name in Terraform. */
-const PROVIDER_TYPE = 'obbackup';
-
-/** Requires an obbackup provider in the construct's stack (else Terraform would look for hashicorp/obbackup). */
-export function requireProvider(construct: IConstruct, explicit: TerraformProvider | undefined): void {
-  construct.node.addValidation({
-    validate: () => {
-      if (explicit) return [];
-      const stack = TerraformStack.of(construct);
-      const found = stack.node
-        .findAll()
-        .some((c) => c instanceof TerraformProvider && c.terraformResourceType === PROVIDER_TYPE);
-      return found ? [] : ['this stack has no obbackup provider: add `new ObBackupProvider(stack, "obbackup", {...})`'];
-    },
-  });
 }

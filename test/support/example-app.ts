@@ -1,0 +1,67 @@
+// Runs an example the way a user does, from a copy outside the repository: the copy gets a package.json
+// and a node_modules/ whose entries point into this checkout (obbackup itself, cdktf, constructs, tsx
+// and the .bin/ that `npx tsx` and `cdktf` come from).
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const EXAMPLES = ['quickstart', 'oss-secondary', 'fleet'] as const;
+export type ExampleName = (typeof EXAMPLES)[number];
+
+const LINKED_MODULES = ['cdktf', 'constructs', 'tsx', '.bin'];
+
+export interface ExampleCopy {
+  dir: string;
+  remove(): void;
+}
+
+/** Copies examples/<name> (without build output) into a fresh temp directory, ready for `cdktf`. */
+export function copyExample(name: ExampleName): ExampleCopy {
+  const root = mkdtempSync(join(tmpdir(), `obbackup-example-${name}-`));
+  const dir = join(root, name);
+  cpSync(join(REPO_ROOT, 'examples', name), dir, {
+    recursive: true,
+    filter: (src) => !/(^|\/)(cdktf\.out|\.terraform)(\/|$)/.test(src),
+  });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `obbackup-example-${name}`, private: true, type: 'module' }, null, 2));
+  const modules = join(dir, 'node_modules');
+  mkdirSync(modules);
+  symlinkSync(REPO_ROOT, join(modules, 'obbackup'), 'dir');
+  for (const m of LINKED_MODULES) symlinkSync(join(REPO_ROOT, 'node_modules', m), join(modules, m), 'dir');
+  return { dir, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Environment for cdktf/terraform without telemetry, update checks or prompts, and a real (empty) CLI config. */
+export function cdktfEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const cliConfig = join(dir, 'terraformrc');
+  writeFileSync(cliConfig, '');
+  return {
+    ...process.env,
+    CHECKPOINT_DISABLE: '1',
+    DISABLE_VERSION_CHECK: '1',
+    CI: 'true',
+    TF_CLI_CONFIG_FILE: cliConfig,
+    CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1',
+    ...extra,
+  };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the checkout's cdktf CLI in `dir`. */
+export function runCdktf(dir: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<RunResult> {
+  const cdktf = join(REPO_ROOT, 'node_modules', '.bin', 'cdktf');
+  return new Promise((resolvePromise) => {
+    execFile(cdktf, args, { cwd: dir, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
