@@ -59,9 +59,11 @@ export function issuesFromZod(error: z.ZodError): Issue[] {
       case 'invalid_type': {
         const expected = expectedNames[issue.expected] ?? issue.expected;
         const received = (issue as { input?: unknown }).input;
+        // zod 4 reports a fraction given to .int() as a type error; "got a number" would confuse.
+        const fraction = issue.expected === 'int' && typeof received === 'number';
         issues.push({
           path,
-          message: received === undefined ? 'is required' : `must be ${expected}, got ${describeType(received)}`,
+          message: received === undefined ? 'is required' : fraction ? 'must be an integer' : `must be ${expected}, got ${describeType(received)}`,
         });
         break;
       }
