@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Table types for Kysely. The engine adds its tables here (one interface per table) together with the
  * migration that creates them in ./migrations/.
@@ -28,11 +30,53 @@ export interface SettingRow {
   value: string;
 }
 
+/** One run (see migrations/0002_runs.ts); times are ISO text like the resource rows. */
+export interface RunRow {
+  id: Generated<number>;
+  policy: string | null;
+  cluster: string;
+  kind: string;
+  type: string | null;
+  trigger: string;
+  scheduled_at: string;
+  state: string;
+  reason: string | null;
+  progress: number | null;
+  ob_version: string | null;
+  /** JSON array of the OceanBase jobs behind the run (one per tenant on 4.x). */
+  jobs: string | null;
+  backup_set_id: number | null;
+  input_bytes: number | null;
+  output_bytes: number | null;
+  error: string | null;
+  error_code: number | null;
+  /** JSON object of kind-specific facts (cleanup and secondary runs keep theirs here). */
+  details: string | null;
+  submitted_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  timed_out_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RunStepRow {
+  id: Generated<number>;
+  run_id: number;
+  name: string;
+  state: string;
+  message: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
 export interface Database {
   clusters: ResourceRow;
   storages: ResourceRow;
   policies: PolicyRow;
   settings: SettingRow;
+  runs: RunRow;
+  run_steps: RunStepRow;
 }
 
 export type ResourceTable = 'clusters' | 'storages' | 'policies';

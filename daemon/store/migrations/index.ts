@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as resources from './0001_resources.js';
+import * as runs from './0002_runs.js';
 
 /**
  * Every migration, applied in name order on both stores. To add tables, write `NNNN_what.ts` next to
@@ -7,4 +8,5 @@ import * as resources from './0001_resources.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_resources': resources,
+  '0002_runs': runs,
 };
