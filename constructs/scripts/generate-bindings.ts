@@ -36,9 +36,13 @@ async function loadGenerator(): Promise<Generate> {
   // @cdktf/commons runs `terraform version` when loaded; a CLI config path that does not exist only adds noise.
   const cfg = process.env.TF_CLI_CONFIG_FILE;
   if (cfg !== undefined && !existsSync(cfg)) process.env.TF_CLI_CONFIG_FILE = '/dev/null';
-  const require = createRequire(import.meta.url);
-  const generator = require('@cdktf/provider-generator') as { generateProviderBindingsFromSchema: Generate };
-  return generator.generateProviderBindingsFromSchema;
+  try {
+    const require = createRequire(import.meta.url);
+    const generator = require('@cdktf/provider-generator') as { generateProviderBindingsFromSchema: Generate };
+    return generator.generateProviderBindingsFromSchema;
+  } finally {
+    if (cfg !== undefined) process.env.TF_CLI_CONFIG_FILE = cfg;
+  }
 }
 
 function walk(dir: string): string[] {

@@ -1,7 +1,7 @@
 // Runs an example the way a user does, from a copy outside the repository: the copy gets a package.json
 // and a node_modules/ whose entries point into this checkout (obbackup itself, cdktf, constructs, tsx
 // and the .bin/ that `npx tsx` and `cdktf` come from).
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -55,11 +55,20 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the checkout's cdktf CLI in `dir`. */
-export function runCdktf(dir: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<RunResult> {
-  const cdktf = join(REPO_ROOT, 'node_modules', '.bin', 'cdktf');
+/**
+ * A command prefix that runs a program in a fresh network namespace with only loopback up, or [] where
+ * the kernel does not let this user make one.
+ */
+export function offlinePrefix(): string[] {
+  const probe = spawnSync('unshare', ['-n', 'true'], { stdio: 'ignore' });
+  return probe.status === 0 ? ['unshare', '-n', 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'sh'] : [];
+}
+
+/** Runs the checkout's cdktf CLI in `dir`, behind `prefix` (e.g. offlinePrefix()). */
+export function runCdktf(dir: string, args: string[], env: NodeJS.ProcessEnv, prefix: string[] = [], timeoutMs = 120_000): Promise<RunResult> {
+  const command = [...prefix, join(REPO_ROOT, 'node_modules', '.bin', 'cdktf'), ...args];
   return new Promise((resolvePromise) => {
-    execFile(cdktf, args, { cwd: dir, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(command[0]!, command.slice(1), { cwd: dir, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolvePromise({ code, stdout, stderr });
     });
