@@ -45,7 +45,8 @@ export function executeSelect(stmt: SelectStmt, ctx: EvalContext, outer?: Env): 
     } else {
       const table = ctx.resolveTable(stmt.from.schema, stmt.from.name!);
       source = { alias: stmt.from.alias ?? table.name, columns: table.columns };
-      rows = table.rows();
+      // column lookups are case-insensitive: rows are keyed by upper-case names
+      rows = table.rows().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.toUpperCase(), v])));
     }
   }
   const mk = (row: Row | null, group: Row[] | null, clause: string): Env => ({ row, group, source, clause, outer });
