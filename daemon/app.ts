@@ -37,7 +37,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler(bodyLimit),
-    routerOptions: { ignoreTrailingSlash: true },
+    // Past the model's name limits, so a long name gets the name rule's message; far longer gets 414.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
   const openapi = new OpenApiRegistry();
   app.addHook('onRoute', openapi.collect);

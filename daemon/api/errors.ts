@@ -56,6 +56,8 @@ export function toApiError(err: FastifyError | Error, bodyLimit: number): ApiErr
       return badRequest('Content-Length does not match the request body');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return badRequest('request body is not valid JSON');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError(414, 'bad_request', 'a name in the URL is far too long');
     case 'FST_ERR_BAD_URL':
       return badRequest('request URL is not valid (bad percent-encoding)');
   }

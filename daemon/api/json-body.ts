@@ -1,12 +1,32 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest } from './errors.js';
+import { ApiError, badRequest } from './errors.js';
 
-/** Keys that could reach an object's prototype if a body were ever merged into an object naively. */
-function refuseProtoKeys(key: string, value: unknown): unknown {
-  if (key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null && 'prototype' in value)) {
-    throw badRequest(`request body must not contain a "${key}" key`);
+/** No resource nests anywhere near this deep; deeper bodies are refused before anything walks them. */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * Refuses keys that could reach an object's prototype if a body were ever merged naively, and bodies
+ * nested deeper than MAX_BODY_DEPTH. Iterative: a body of 100,000 nested lists must not overflow the stack.
+ */
+function checkParsedBody(root: unknown): ApiError | undefined {
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_BODY_DEPTH) return badRequest(`request body nests deeper than ${MAX_BODY_DEPTH} levels`);
+    if (Array.isArray(value)) {
+      for (const item of value) stack.push([item, depth + 1]);
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      const child = (value as Record<string, unknown>)[key];
+      if (key === '__proto__' || (key === 'constructor' && typeof child === 'object' && child !== null && 'prototype' in child)) {
+        return badRequest(`request body must not contain a "${key}" key`);
+      }
+      stack.push([child, depth + 1]);
+    }
   }
-  return value;
+  return undefined;
 }
 
 /**
@@ -18,12 +38,15 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request: FastifyRequest, body: string | Buffer, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(badRequest('request body is empty; send a JSON object'), undefined);
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text, refuseProtoKeys));
+      parsed = JSON.parse(text);
     } catch (err) {
-      if (!(err instanceof SyntaxError)) return done(err as Error, undefined);
-      const position = /position (\d+)/.exec(err.message)?.[1];
-      done(badRequest(`request body is not valid JSON${position ? ` (error at character ${position})` : ''}`), undefined);
+      const position = /position (\d+)/.exec((err as Error).message)?.[1];
+      return done(badRequest(`request body is not valid JSON${position ? ` (error at character ${position})` : ''}`), undefined);
     }
+    const problem = checkParsedBody(parsed);
+    if (problem) return done(problem, undefined);
+    done(null, parsed);
   });
 }
