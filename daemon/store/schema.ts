@@ -70,6 +70,46 @@ export interface RunStepRow {
   finished_at: string | null;
 }
 
+/** One alarm occurrence (see migrations/0005_ops.ts). */
+export interface AlarmRow {
+  id: Generated<number>;
+  name: string;
+  alarm_key: string;
+  active_key: string | null;
+  severity: string;
+  cluster: string | null;
+  policy: string | null;
+  storage: string | null;
+  state: string;
+  message: string;
+  details: string | null;
+  raised_at: string;
+  resolved_at: string | null;
+  updated_at: string;
+}
+
+/** A backup set or archive piece the daemon copied to a secondary storage (4.x). */
+export interface SecondaryCopyRow {
+  id: Generated<number>;
+  policy: string;
+  cluster: string;
+  target_storage: string;
+  tenant: string;
+  object: string;
+  object_id: string;
+  backup_type: string | null;
+  prev_full_id: number | null;
+  prev_inc_id: number | null;
+  object_started_at: string | null;
+  object_ended_at: string | null;
+  prefixes: string;
+  bytes: number;
+  run_id: number;
+  copied_at: string;
+  deleted_at: string | null;
+  deleted_run_id: number | null;
+}
+
 export interface Database {
   clusters: ResourceRow;
   storages: ResourceRow;
@@ -77,6 +117,8 @@ export interface Database {
   settings: SettingRow;
   runs: RunRow;
   run_steps: RunStepRow;
+  alarms: AlarmRow;
+  secondary_copies: SecondaryCopyRow;
 }
 
 export type ResourceTable = 'clusters' | 'storages' | 'policies';

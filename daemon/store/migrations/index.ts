@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as resources from './0001_resources.js';
 import * as runs from './0002_runs.js';
+import * as ops from './0005_ops.js';
 
 /**
  * Every migration, applied in name order on both stores. To add tables, write `NNNN_what.ts` next to
@@ -9,4 +10,5 @@ import * as runs from './0002_runs.js';
 export const migrations: Record<string, Migration> = {
   '0001_resources': resources,
   '0002_runs': runs,
+  '0005_ops': ops,
 };
