@@ -3,6 +3,10 @@ import { DEFAULT_ENDPOINT, ObbackupClient, normalizeEndpoint } from './client.js
 import type { ProviderDefinition } from './framework/definitions.js';
 import { path } from './framework/diagnostics.js';
 import { attr } from './framework/schema.js';
+import { backupResource } from './resources/backup.js';
+import { clusterResource } from './resources/cluster.js';
+import { backupSetsDataSource, clusterStatusDataSource } from './resources/data-sources.js';
+import { policyResource } from './resources/policy.js';
 import { storageResource } from './resources/storage.js';
 
 export const PROVIDER_ADDRESS = 'obbackup.local/oceanbase/obbackup';
@@ -40,7 +44,7 @@ export function obbackupProvider(env: NodeJS.ProcessEnv = process.env): Provider
         return null;
       }
     },
-    resources: [storageResource],
-    dataSources: [],
+    resources: [clusterResource, storageResource, policyResource, backupResource],
+    dataSources: [clusterStatusDataSource, backupSetsDataSource],
   };
 }

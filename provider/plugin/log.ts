@@ -14,7 +14,7 @@ export interface Logger {
 /** 2026-01-02T03:04:05.678901Z: wall clock at microsecond resolution. */
 export function microsecondTimestamp(ms = performance.timeOrigin + performance.now()): string {
   const whole = Math.floor(ms);
-  const micros = Math.floor((ms - whole) * 1000);
+  const micros = Math.min(999, Math.round((ms - whole) * 1000));
   return new Date(whole).toISOString().replace(/\.(\d{3})Z$/, (_, millis: string) => `.${millis}${String(micros).padStart(3, '0')}Z`);
 }
 

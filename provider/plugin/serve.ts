@@ -85,9 +85,23 @@ export async function serve<Client>(def: ProviderDefinition<Client>, options: Se
     const shutdown = () => {
       if (exiting) return;
       exiting = true;
-      server.forceShutdown();
-      if (socketPath) rmSync(socketPath, { force: true });
-      exit(0);
+      let finished = false;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        if (socketPath) rmSync(socketPath, { force: true });
+        exit(0);
+      };
+      // Give the Shutdown reply a moment to be flushed (go-plugin ignores it, but other clients may not),
+      // then leave: go-plugin waits for the exit, and kills a plugin still running after 2 s.
+      const fallback = setTimeout(() => {
+        server.forceShutdown();
+        finish();
+      }, 20);
+      server.tryShutdown(() => {
+        clearTimeout(fallback);
+        finish();
+      });
     };
 
     server.addService(services.provider, providerHandlers(rpc, log));
@@ -95,7 +109,6 @@ export async function serve<Client>(def: ProviderDefinition<Client>, options: Se
       Shutdown: (_call: unknown, callback: grpc.sendUnaryData<object>) => {
         log.debug('shutdown requested');
         callback(null, {});
-        // go-plugin waits 2 s for the exit and then kills: leave as soon as the reply is flushed.
         setImmediate(shutdown);
       },
     });

@@ -18,8 +18,11 @@ export interface SpecResourceOptions {
   typeName: string;
   kind: ResourceKind;
   schema: SchemaSpec;
-  /** Adds computed attributes from the stored object (e.g. next_runs); runs after create/update/read. */
-  decorate?(state: ObjectValue, stored: Record<string, unknown>): void;
+  /**
+   * Adds computed attributes from the stored object (e.g. next_runs); runs after create/update (with the
+   * planned object) and after read (without).
+   */
+  decorate?(state: ObjectValue, stored: Record<string, unknown>, planned?: ObjectValue): void;
   /** Extra planning after the model's defaults are applied (e.g. next_runs). */
   modifyPlan?(ctx: PlanContext<ObbackupClient>, spec: Record<string, unknown> | null): void;
 }
@@ -131,11 +134,11 @@ export function specResource(options: SpecResourceOptions): ResourceDefinition<O
   const objectType = schemaType(schema) as CtyType & { kind: 'object' };
   const label = (name: Value) => `${kind} "${typeof name === 'string' ? name : '?'}"`;
 
-  const toState = (stored: Record<string, unknown>, prior: ObjectValue | null): ObjectValue => {
+  const toState = (stored: Record<string, unknown>, prior: ObjectValue | null, planned?: ObjectValue): ObjectValue => {
     const state = fromPlain(objectType, stored) as ObjectValue;
     for (const s of secrets) state[s] = null;
     keepUnsetEmpty(schema, prior, state);
-    options.decorate?.(state, stored);
+    options.decorate?.(state, stored, planned);
     return state;
   };
 
@@ -173,7 +176,7 @@ export function specResource(options: SpecResourceOptions): ResourceDefinition<O
       }),
     );
     recordSecrets(ctx, stored);
-    return toState(stored, ctx.planned);
+    return toState(stored, ctx.planned, ctx.planned);
   };
 
   return {
