@@ -50,16 +50,7 @@ export class ObCluster extends Construct {
   public constructor(scope: Construct, id: string, props: ObClusterProps) {
     super(scope, id);
     this.name = props.name ?? id;
-    // Child id "Default" keeps the Terraform address short: obbackup_cluster.<id>.
-    this.resource = new Cluster(this, 'Default', {
-      name: this.name,
-      host: props.host,
-      port: props.port,
-      user: props.user,
-      password: props.password,
-      tenants: props.tenants,
-      provider: props.provider,
-    });
+    // The contract's cluster fields have the same names in camelCase, so one object serves both.
     const spec: ClusterInput = {
       name: this.name,
       host: props.host,
@@ -68,6 +59,8 @@ export class ObCluster extends Construct {
       password: props.password,
       tenants: props.tenants,
     };
+    // Child id "Default" keeps the Terraform address short: obbackup_cluster.<id>.
+    this.resource = new Cluster(this, 'Default', { ...spec, name: this.name, provider: props.provider });
     validateWithModel(this, 'cluster', () => spec as Record<string, unknown>);
   }
 

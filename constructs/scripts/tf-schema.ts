@@ -4,10 +4,15 @@
 import { readFileSync } from 'node:fs';
 
 export const PROVIDER_SOURCE = 'obbackup.local/oceanbase/obbackup';
-/** The provider ships with the package, so it carries the package's version (pinned in required_providers). */
-export const PROVIDER_VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+/**
+ * Each provider build is versioned <major>.<minor>.<n> (see provider/build.ts), so the bindings ask for
+ * any build of the package's major.minor line rather than one exact version.
+ */
+export const PROVIDER_VERSION_CONSTRAINT = (() => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const [major, minor] = pkg.version.split('.');
+  return `~> ${major}.${minor}.0`;
+})();
 
 export type TfTypeJson = string | [string, unknown] | [string, unknown, unknown];
 
@@ -64,7 +69,7 @@ export function providerSchemas(parts: {
         data_source_schemas: sortKeys(parts.dataSources),
       },
     },
-    provider_versions: { [PROVIDER_SOURCE]: PROVIDER_VERSION },
+    provider_versions: { [PROVIDER_SOURCE]: PROVIDER_VERSION_CONSTRAINT },
   };
 }
 

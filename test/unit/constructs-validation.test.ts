@@ -90,38 +90,21 @@ interface RuleCase {
   path: string;
 }
 
-const clusterCase = (rule: string, cluster: Partial<ObClusterProps>, json: Record<string, unknown>, path: string): RuleCase => ({
-  rule,
-  construct: 'prod',
-  kind: 'cluster',
-  fixture: { cluster },
-  json: { ...baseJson.cluster, ...json },
-  path,
-});
-const storageCase = (rule: string, storage: Partial<FileStorageProps>, json: Record<string, unknown>, path: string): RuleCase => ({
-  rule,
-  construct: 'nfs',
-  kind: 'storage',
-  fixture: { storage },
-  json: { ...baseJson.storage, ...json },
-  path,
-});
-const ossCase = (rule: string, oss: Partial<OssStorageProps>, json: Record<string, unknown>, path: string): RuleCase => ({
-  rule,
-  construct: 'dr',
-  kind: 'storage',
-  fixture: { oss },
-  json: { ...baseJson.oss, ...json },
-  path,
-});
-const policyCase = (rule: string, policy: Fixture['policy'], json: Record<string, unknown>, path: string): RuleCase => ({
-  rule,
-  construct: 'nightly',
-  kind: 'policy',
-  fixture: { policy },
-  json: { ...baseJson.policy, ...json },
-  path,
-});
+/** Cases for one construct: its props change `fixture[key]`, its JSON changes the contract's `base`. */
+function casesFor<P>(construct: RuleCase['construct'], kind: ResourceKind, key: keyof Fixture, base: Record<string, unknown>) {
+  return (rule: string, props: P, json: Record<string, unknown>, path: string): RuleCase => ({
+    rule,
+    construct,
+    kind,
+    fixture: { [key]: props },
+    json: { ...base, ...json },
+    path,
+  });
+}
+const clusterCase = casesFor<Partial<ObClusterProps>>('prod', 'cluster', 'cluster', baseJson.cluster);
+const storageCase = casesFor<Partial<FileStorageProps>>('nfs', 'storage', 'storage', baseJson.storage);
+const ossCase = casesFor<Partial<OssStorageProps>>('dr', 'storage', 'oss', baseJson.oss);
+const policyCase = casesFor<Fixture['policy']>('nightly', 'policy', 'policy', baseJson.policy);
 
 const cases: RuleCase[] = [
   // cluster

@@ -64,7 +64,7 @@ export class Backup extends cdktf.TerraformResource {
       terraformResourceType: 'obbackup_backup',
       terraformGeneratorMetadata: {
         providerName: 'obbackup',
-        providerVersion: '0.1.0'
+        providerVersion: '~> 0.1.0'
       },
       provider: config.provider,
       dependsOn: config.dependsOn,

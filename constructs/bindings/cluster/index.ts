@@ -63,7 +63,7 @@ export class Cluster extends cdktf.TerraformResource {
       terraformResourceType: 'obbackup_cluster',
       terraformGeneratorMetadata: {
         providerName: 'obbackup',
-        providerVersion: '0.1.0'
+        providerVersion: '~> 0.1.0'
       },
       provider: config.provider,
       dependsOn: config.dependsOn,

@@ -149,7 +149,7 @@ export class DataObbackupBackupSets extends cdktf.TerraformDataSource {
       terraformResourceType: 'obbackup_backup_sets',
       terraformGeneratorMetadata: {
         providerName: 'obbackup',
-        providerVersion: '0.1.0'
+        providerVersion: '~> 0.1.0'
       },
       provider: config.provider,
       dependsOn: config.dependsOn,

@@ -129,7 +129,7 @@ export class DataObbackupClusterStatus extends cdktf.TerraformDataSource {
       terraformResourceType: 'obbackup_cluster_status',
       terraformGeneratorMetadata: {
         providerName: 'obbackup',
-        providerVersion: '0.1.0'
+        providerVersion: '~> 0.1.0'
       },
       provider: config.provider,
       dependsOn: config.dependsOn,

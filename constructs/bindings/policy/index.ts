@@ -1408,7 +1408,7 @@ export class Policy extends cdktf.TerraformResource {
       terraformResourceType: 'obbackup_policy',
       terraformGeneratorMetadata: {
         providerName: 'obbackup',
-        providerVersion: '0.1.0'
+        providerVersion: '~> 0.1.0'
       },
       provider: config.provider,
       dependsOn: config.dependsOn,

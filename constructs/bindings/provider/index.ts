@@ -60,7 +60,7 @@ export class ObbackupProvider extends cdktf.TerraformProvider {
       terraformResourceType: 'obbackup',
       terraformGeneratorMetadata: {
         providerName: 'obbackup',
-        providerVersion: '0.1.0'
+        providerVersion: '~> 0.1.0'
       },
       terraformProviderSource: 'obbackup.local/oceanbase/obbackup'
     });
