@@ -151,8 +151,13 @@ export function parseJobs3x(progress: Row[], sets: Row[]): BackupJob[] {
     const key = r.int('bs_key', 'backup_set_id') ?? 0;
     const status = (r.str('status') ?? '').toUpperCase();
     const result = r.int('result');
-    const state = status === 'SUCCESS' || status === 'COMPLETED' ? 'succeeded' : jobStateOf(status === '' ? 'FAILED' : status, result, true);
-    // a finished set replaces what the progress view still showed
+    // the set row exists from the start (status DOING) and turns SUCCESS / FAILED at the end
+    const state = jobStateOf(status, result, false);
+    const live = jobs.get(key);
+    if (state === 'running' && live) {
+      live.path ??= cleanPath(r.str('backup_dest', 'path'));
+      continue;
+    }
     jobs.set(key, {
       tenant: null,
       tenantId: CLUSTER_TENANT_ID,
@@ -161,9 +166,9 @@ export function parseJobs3x(progress: Row[], sets: Row[]): BackupJob[] {
       state,
       status,
       backupSetId: key,
-      progress: state === 'succeeded' ? 1 : (jobs.get(key)?.progress ?? null),
+      progress: state === 'succeeded' ? 1 : (live?.progress ?? null),
       startedAt: r.date('start_time'),
-      endedAt: r.date('completion_time', 'end_time'),
+      endedAt: state === 'running' ? null : r.date('completion_time', 'end_time'),
       inputBytes: r.num('input_bytes'),
       outputBytes: r.num('output_bytes'),
       errorCode: state === 'failed' ? errorCodeOf(result) : null,

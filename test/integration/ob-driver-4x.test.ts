@@ -5,9 +5,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ObDriver, ObError } from '../../daemon/oceanbase/index.js';
-import type { BackupJob, JobRef } from '../../daemon/oceanbase/index.js';
+import type { JobRef } from '../../daemon/oceanbase/index.js';
 import { startObSim, type ObSim } from '../../simulator/ob/index.js';
-import { closedPort, silentServer, tempDir, until } from '../support/ob-driver.js';
+import { archiveUntil, caught, closedPort, finishJob, silentServer, tempDir, until } from '../support/ob-driver.js';
 
 const PASSWORD = 'Sys-Pa55word';
 let sim: ObSim;
@@ -16,40 +16,15 @@ let tmp: { dir: string; cleanup(): Promise<void> };
 const uri = (...parts: string[]) => `file://${path.join(tmp.dir, ...parts)}`;
 const cluster = () => ({ name: 'ob4', host: sim.host, port: sim.port, user: 'root@sys', password: PASSWORD });
 
-async function caught(p: Promise<unknown>): Promise<ObError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ObError);
-    return e as ObError;
-  }
-  throw new Error('expected an ObError');
-}
-
-/** advances simulated time until the job leaves the running state */
-async function finish(ref: JobRef): Promise<BackupJob> {
-  return until(
-    async () => {
-      await sim.advance(5_000);
-      return (await d.getJob(ref))!;
-    },
-    (j) => j !== null && j.state !== 'running',
-  );
-}
-
 /** destinations for a tenant, archive started and DOING */
 async function prepareTenant(tenant: string): Promise<void> {
   await d.setDataDestination(uri(tenant, 'data'), tenant);
   await d.setArchiveDestination({ location: uri(tenant, 'archive'), pieceSwitchInterval: '1d' }, tenant);
   await d.startArchive(tenant);
-  await until(
-    async () => {
-      await sim.advance(2_000);
-      return (await d.getArchiveStatus()).find((a) => a.tenant === tenant)!;
-    },
-    (a) => a.doing,
-  );
+  await archiveUntil(sim, d, tenant, (a) => a.doing);
 }
+
+const finish = (ref: JobRef) => finishJob(sim, d, ref);
 
 beforeAll(async () => {
   tmp = await tempDir('ob-driver-4x-');
@@ -192,13 +167,7 @@ describe('log archive (reference §2)', () => {
   it('starts archiving once, reaches DOING, and reports the lag by the database clock', async () => {
     expect(await d.startArchive('app')).toBe(true);
     expect(await d.startArchive('app')).toBe(false);
-    const status = await until(
-      async () => {
-        await sim.advance(2_000);
-        return (await d.getArchiveStatus()).find((a) => a.tenant === 'app')!;
-      },
-      (a) => a.doing,
-    );
+    const status = await archiveUntil(sim, d, 'app', (a) => a.doing);
     expect(status.state).toBe('DOING');
     expect(status.startedAt).not.toBeNull();
     await sim.advance(60_000);
@@ -218,21 +187,9 @@ describe('log archive (reference §2)', () => {
   it('suspends and resumes archiving with LOG_ARCHIVE_DEST_STATE', async () => {
     expect(await d.setArchiveDestState('DEFER', 'app')).toBe(true);
     expect(await d.setArchiveDestState('DEFER', 'app')).toBe(false);
-    await until(
-      async () => {
-        await sim.advance(1_000);
-        return (await d.getArchiveStatus()).find((a) => a.tenant === 'app')!;
-      },
-      (a) => a.state === 'SUSPEND',
-    );
+    await archiveUntil(sim, d, 'app', (a) => a.state === 'SUSPEND');
     expect(await d.setArchiveDestState('ENABLE', 'app')).toBe(true);
-    await until(
-      async () => {
-        await sim.advance(1_000);
-        return (await d.getArchiveStatus()).find((a) => a.tenant === 'app')!;
-      },
-      (a) => a.doing,
-    );
+    await archiveUntil(sim, d, 'app', (a) => a.doing);
   });
 });
 
@@ -457,13 +414,7 @@ describe('archive pieces and stopping', () => {
   it('stops archiving once', async () => {
     expect(await d.stopArchive('crm')).toBe(true);
     expect(await d.stopArchive('crm')).toBe(false);
-    const stopped = await until(
-      async () => {
-        await sim.advance(1_000);
-        return (await d.getArchiveStatus()).find((a) => a.tenant === 'crm')!;
-      },
-      (a) => a.state === 'STOP',
-    );
+    const stopped = await archiveUntil(sim, d, 'crm', (a) => a.state === 'STOP');
     expect(stopped.doing).toBe(false);
     const e = await caught(d.connection.exec('ALTER SYSTEM NOARCHIVELOG TENANT = crm'));
     expect(e.kind).toBe('already_not_archiving');

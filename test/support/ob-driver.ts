@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ObError, type ArchiveStatus, type BackupJob, type JobRef, type ObDriver } from '../../daemon/oceanbase/index.js';
+import type { ObSim } from '../../simulator/ob/index.js';
 
 /** A port on 127.0.0.1 nothing listens on (bound, then released). */
 export async function closedPort(): Promise<number> {
@@ -47,4 +49,37 @@ export async function until<T>(step: () => Promise<T>, check: (v: T) => boolean,
 export async function tempDir(prefix: string): Promise<{ dir: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The ObError a promise rejects with (fails the test when it resolves or throws something else). */
+export async function caught(p: Promise<unknown>): Promise<ObError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ObError) return e;
+    throw new Error(`expected an ObError, got ${String(e)}`);
+  }
+  throw new Error('expected an ObError, but the call succeeded');
+}
+
+/** Advances simulated time in `stepMs` steps until the job leaves the running state. */
+export async function finishJob(sim: ObSim, driver: ObDriver, ref: JobRef, stepMs = 5_000): Promise<BackupJob> {
+  return until(
+    async () => {
+      await sim.advance(stepMs);
+      return (await driver.getJob(ref))!;
+    },
+    (j) => j !== null && j.state !== 'running',
+  );
+}
+
+/** Advances simulated time until the archive record of `tenant` (null: the 3.x cluster record) satisfies `check`. */
+export async function archiveUntil(sim: ObSim, driver: ObDriver, tenant: string | null, check: (a: ArchiveStatus) => boolean, stepMs = 1_000): Promise<ArchiveStatus> {
+  return until(
+    async () => {
+      await sim.advance(stepMs);
+      return (await driver.getArchiveStatus()).find((a) => a.tenant === tenant)!;
+    },
+    check,
+  );
 }

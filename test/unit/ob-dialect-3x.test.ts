@@ -86,6 +86,13 @@ describe('3.x archive and jobs', () => {
       [],
     );
     expect(running[0]).toMatchObject({ jobId: 4, backupSetId: 4, type: 'full', state: 'running', progress: 0.25, tenant: null, tenantId: 1 });
+    // the set row is written at the start with status DOING: still running
+    const both = parseJobs3x(
+      [{ tenant_id: 1, bs_key: 4, backup_type: 'D', macro_block_count: 4, finish_macro_block_count: 1, status: 'DOING' }],
+      [{ TENANT_ID: 1, BS_KEY: 4, COPY_ID: 0, BACKUP_TYPE: 'D', STATUS: 'DOING', BACKUP_DEST: 'file:///nfs/ob' }],
+    );
+    expect(both[0]).toMatchObject({ state: 'running', progress: 0.25, endedAt: null, path: 'file:///nfs/ob' });
+    expect(parseJobs3x([], [{ TENANT_ID: 1, BS_KEY: 4, COPY_ID: 0, BACKUP_TYPE: 'D', STATUS: 'DOING' }])[0].state).toBe('running');
     const done = parseJobs3x([], [
       { TENANT_ID: 1, BS_KEY: 4, COPY_ID: 0, BACKUP_TYPE: 'I', STATUS: 'SUCCESS', FILE_STATUS: 'AVAILABLE', OUTPUT_BYTES: '2048', START_TIME: new Date(), COMPLETION_TIME: new Date() },
       { TENANT_ID: 1, BS_KEY: 4, COPY_ID: 1, STATUS: 'SUCCESS' },
