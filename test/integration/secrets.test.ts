@@ -1,0 +1,116 @@
+/**
+ * Secrets (cluster password, OSS access key secret) never appear in a response, a log line, or a
+ * stored row in plain text, on either store; and they are stored (encrypted), not dropped.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { decodeKey, SecretBox, secretContext } from '../../daemon/secrets/index.js';
+import { BACKENDS, fixtures, useDaemon, type ApiResponse } from '../support/daemon.js';
+
+const secret = (label: string) => `${label}-${randomBytes(9).toString('base64url')}`;
+
+async function storedRows(d: ReturnType<ReturnType<typeof useDaemon>>): Promise<Record<string, unknown[]>> {
+  const tables = ['clusters', 'storages', 'policies', 'settings'];
+  if (d.backend === 'sqlite') {
+    const db = new SqliteDatabase(path.join(d.dataDir, 'obbackup.db'), { readonly: true });
+    try {
+      return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t}`).all()]));
+    } finally {
+      db.close();
+    }
+  }
+  const database = new URL(d.storeUrl).pathname.slice(1);
+  const out: Record<string, unknown[]> = {};
+  for (const t of tables) out[t] = await d.mariadb!.query(`SELECT * FROM \`${database}\`.\`${t}\``);
+  return out;
+}
+
+for (const backend of BACKENDS) {
+  describe(`secrets on ${backend}`, () => {
+    const d = useDaemon(backend, { logLevel: 'trace' });
+    const password1 = secret('pw1');
+    const password2 = secret('pw2');
+    const ossSecret = secret('oss');
+    const wrongToken = secret('tok');
+    const all = [password1, password2, ossSecret, wrongToken];
+    const responses: ApiResponse[] = [];
+    const call = async (...args: Parameters<ReturnType<typeof d>['api']>) => {
+      const res = await d().api(...args);
+      responses.push(res);
+      return res;
+    };
+
+    it('accepts, changes and fingerprints secrets through every route', async () => {
+      const created = await call('PUT', '/v1/clusters/sec', fixtures.cluster({ password: password1 }));
+      expect(created.status).toBe(201);
+      const changed = await call('PUT', '/v1/clusters/sec', fixtures.cluster({ password: password2 }));
+      expect(changed.body.version).toBe(2);
+      expect(changed.body.password_fingerprint).not.toBe(created.body.password_fingerprint);
+      expect((await call('PUT', '/v1/storages/sec_oss', fixtures.ossStorage({ access_key_secret: ossSecret }))).status).toBe(201);
+      await call('PUT', '/v1/storages/sec_file', fixtures.fileStorage());
+      await call('PUT', '/v1/policies/sec', fixtures.policy('sec', 'sec_file'));
+      for (const p of ['/v1/clusters/sec', '/v1/clusters', '/v1/storages/sec_oss', '/v1/storages', '/v1/policies', '/openapi.json']) {
+        expect((await call('GET', p)).status).toBe(200);
+      }
+    });
+
+    it('rejected requests carrying secrets do not echo them', async () => {
+      const json = { 'content-type': 'application/json' };
+      const rejected = [
+        await call('PUT', '/v1/clusters/sec', undefined, { raw: `{"host":"h","password":"${password1}"`, headers: json }),
+        await call('PUT', '/v1/clusters/sec', undefined, { raw: `{"host":"h","password":${password1}}`, headers: json }),
+        await call('PUT', '/v1/clusters/sec', fixtures.cluster({ password: password1, port: 'x' })),
+        await call('PUT', '/v1/clusters/sec', fixtures.cluster({ password: { value: password1 } })),
+        await call('PUT', '/v1/clusters/sec', fixtures.cluster({ password: password1, admin_password: password1 })),
+        await call('PUT', '/v1/clusters/other', fixtures.cluster({ password: password1, name: 'sec' })),
+        await call('PUT', '/v1/clusters/sec', fixtures.cluster({ password: password1, version: 1 })),
+        await call('PUT', '/v1/storages/sec_oss', fixtures.ossStorage({ access_key_secret: ossSecret, path: 'Bad Bucket' })),
+        await call('PUT', '/v1/storages/sec_oss', fixtures.ossStorage({ access_key_secret: ossSecret }), { headers: { 'content-type': 'text/plain' } }),
+        await call('PUT', '/v1/storages/sec_file', fixtures.fileStorage({ access_key_secret: ossSecret })),
+        await call('PUT', '/v1/clusters/sec', fixtures.cluster({ password: password1 }), { token: wrongToken }),
+        await call('DELETE', '/v1/clusters/sec'),
+      ];
+      for (const res of rejected) expect(res.status, res.text).toBeGreaterThanOrEqual(400);
+      // The secrets in the rejected bodies changed nothing.
+      expect((await call('GET', '/v1/clusters/sec')).body.version).toBe(2);
+    });
+
+    it('no response carries a secret', () => {
+      expect(responses.length).toBeGreaterThan(20);
+      for (const res of responses) {
+        const headers = JSON.stringify([...res.headers.entries()]);
+        for (const s of all) {
+          expect(res.text).not.toContain(s);
+          expect(headers).not.toContain(s);
+        }
+      }
+    });
+
+    it('no log line carries a secret or the API token', () => {
+      const logs = d().logs.join('');
+      expect(d().logs.length).toBeGreaterThan(40);
+      expect(logs).toContain('request completed');
+      for (const s of [...all, d().token]) expect(logs).not.toContain(s);
+    });
+
+    it('stored rows hold ciphertext, never the plain secret, and the ciphertext decrypts with the key', async () => {
+      const rows = await storedRows(d());
+      const text = JSON.stringify(rows);
+      for (const s of all) expect(text).not.toContain(s);
+      if (backend === 'sqlite') {
+        for (const file of fs.readdirSync(d().dataDir).filter((f) => f.startsWith('obbackup.db'))) {
+          const bytes = fs.readFileSync(path.join(d().dataDir, file));
+          for (const s of all) expect(bytes.includes(Buffer.from(s)), `${s} in ${file}`).toBe(false);
+        }
+      }
+      const box = new SecretBox(decodeKey(fs.readFileSync(path.join(d().dataDir, 'secret.key'), 'utf8'))!);
+      const cluster = (rows.clusters as Array<{ name: string; secrets: string }>).find((r) => r.name === 'sec')!;
+      expect(box.open(JSON.parse(cluster.secrets).password.ciphertext, secretContext('cluster', 'sec', 'password'))).toBe(password2);
+      const storage = (rows.storages as Array<{ name: string; secrets: string }>).find((r) => r.name === 'sec_oss')!;
+      expect(box.open(JSON.parse(storage.secrets).access_key_secret.ciphertext, secretContext('storage', 'sec_oss', 'access_key_secret'))).toBe(ossSecret);
+    });
+  });
+}
