@@ -54,9 +54,9 @@ export function parseIfMatch(header: string | string[] | undefined): { any: bool
   const values = (Array.isArray(header) ? header.join(',') : header).split(',').map((v) => v.trim());
   if (values.length === 1 && values[0] === '*') return { any: true, versions: [] };
   const versions = values.map((v) => {
-    const m = /^(?:W\/)?"?([1-9]\d{0,15})"?$/.exec(v);
+    const m = /^(?:W\/)?(?:"([1-9]\d{0,15})"|([1-9]\d{0,15}))$/.exec(v);
     if (!m) throw badRequest('If-Match must be a version as returned in ETag, such as "3", or *');
-    return Number(m[1]);
+    return Number(m[1] ?? m[2]);
   });
   return { any: false, versions };
 }
