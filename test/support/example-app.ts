@@ -6,6 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliConfigSnippet } from '../../provider/build.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const EXAMPLES = ['quickstart', 'oss-secondary', 'fleet'] as const;
@@ -34,10 +35,21 @@ export function copyExample(name: ExampleName): ExampleCopy {
   return { dir, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-/** Environment for cdktf/terraform without telemetry, update checks or prompts, and a real (empty) CLI config. */
-export function cdktfEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export interface CdktfEnvOptions {
+  /** A filesystem mirror holding the obbackup provider (HOST/NAMESPACE/TYPE/VERSION/OS_ARCH below it). */
+  providerMirror?: string;
+  /** More variables (OBBACKUP_ENDPOINT, OBBACKUP_TOKEN, TF_VAR_*, the examples' settings). */
+  extra?: Record<string, string>;
+}
+
+/**
+ * Environment for cdktf/terraform without telemetry, update checks or prompts, with a CLI config of its
+ * own (written into `dir`) that installs obbackup.local providers from `providerMirror` only.
+ */
+export function cdktfEnv(dir: string, options: CdktfEnvOptions = {}): NodeJS.ProcessEnv {
   const cliConfig = join(dir, 'terraformrc');
-  writeFileSync(cliConfig, '');
+  const mirror = options.providerMirror ? cliConfigSnippet(options.providerMirror) : '';
+  writeFileSync(cliConfig, mirror);
   return {
     ...process.env,
     CHECKPOINT_DISABLE: '1',
@@ -45,7 +57,7 @@ export function cdktfEnv(dir: string, extra: Record<string, string> = {}): NodeJ
     CI: 'true',
     TF_CLI_CONFIG_FILE: cliConfig,
     CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1',
-    ...extra,
+    ...options.extra,
   };
 }
 
