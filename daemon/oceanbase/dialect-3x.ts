@@ -13,7 +13,9 @@ import {
   nameOf,
   notSupported,
   parseOptionString,
+  positive,
   progressOf,
+  dbNow,
   type Dialect,
   type SecondaryRequest,
 } from './dialect.js';
@@ -203,9 +205,6 @@ export function parseBackupSets3x(list: Row[]): BackupSet[] {
     });
 }
 
-function positive(n: number | null): number | null {
-  return n !== null && n > 0 ? n : null;
-}
 
 /**
  * `__all_zone` rows → the cluster's compaction state. Zone '' holds frozen_version, frozen_time,
@@ -393,10 +392,6 @@ function normalizeOption(key: string, value: string): string {
   return secs === null ? value.trim().toLowerCase() : `${secs}s`;
 }
 
-async function now(s: SqlSession): Promise<Date> {
-  const r = await s.select('SELECT NOW(6) AS now');
-  return (r[0] ? new RowReader(r[0]).date('now') : null) ?? new Date();
-}
 
 async function maxOf(s: SqlSession, sql: string): Promise<number> {
   const r = await s.select(sql);
@@ -419,7 +414,7 @@ export class Dialect3x implements Dialect {
     const list = await s.select(
       'SELECT tenant_id, incarnation, log_archive_round, status, start_piece_id, backup_piece_id, min_first_time, max_next_time, input_bytes, output_bytes FROM oceanbase.CDB_OB_BACKUP_ARCHIVELOG',
     );
-    return parseArchiveStatus3x(scope, list, await now(s));
+    return parseArchiveStatus3x(scope, list, await dbNow(s));
   }
 
   async jobMarks(s: SqlSession): Promise<JobMarks> {

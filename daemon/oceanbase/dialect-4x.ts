@@ -10,7 +10,9 @@ import {
   lagSeconds,
   nameOf,
   notSupported,
+  positive,
   progressOf,
+  dbNow,
   type Dialect,
 } from './dialect.js';
 import { ObError } from './errors.js';
@@ -206,9 +208,6 @@ export function parseBackupSets4x(scope: TenantInfo[], list: Row[]): BackupSet[]
   });
 }
 
-function positive(n: number | null): number | null {
-  return n !== null && n > 0 ? n : null;
-}
 
 export function parseCompaction4x(scope: TenantInfo[], list: Row[]): CompactionStatus[] {
   return rows(list)
@@ -303,11 +302,6 @@ export function archiveDestValue(location: string, binding: Binding, pieceSwitch
   return `LOCATION=${destinationUri(location, 'log archive destination')} BINDING=${binding} PIECE_SWITCH_INTERVAL=${durationLiteral(pieceSwitchInterval, 'piece switch interval')}`;
 }
 
-async function now(s: SqlSession): Promise<Date> {
-  const r = await s.select('SELECT NOW(6) AS now');
-  const d = r[0] ? new RowReader(r[0]).date('now') : null;
-  return d ?? new Date();
-}
 
 export class Dialect4x implements Dialect {
   readonly major = 4 as const;
@@ -332,7 +326,7 @@ export class Dialect4x implements Dialect {
     const list = await s.select(
       `SELECT tenant_id, dest_no, round_id, status, start_scn, checkpoint_scn, base_piece_id, used_piece_id, input_bytes, output_bytes, comment FROM oceanbase.CDB_OB_ARCHIVELOG WHERE tenant_id IN (${ids(scope)})`,
     );
-    return parseArchiveStatus4x(scope, list, await now(s));
+    return parseArchiveStatus4x(scope, list, await dbNow(s));
   }
 
   async jobMarks(s: SqlSession, scope: TenantInfo[]): Promise<JobMarks> {

@@ -3,6 +3,7 @@
 import type { SqlSession } from './connection.js';
 import { ObError } from './errors.js';
 import { redact, stripUriCredentials } from './redact.js';
+import { RowReader } from './rows.js';
 import type {
   ArchiveDestConfig,
   ArchivePiece,
@@ -138,6 +139,16 @@ export function cleanPath(path: string | null): string | null {
 export function progressOf(done: number | null, total: number | null): number | null {
   if (done === null || total === null || total <= 0) return null;
   return Math.max(0, Math.min(1, done / total));
+}
+
+export function positive(n: number | null): number | null {
+  return n !== null && n > 0 ? n : null;
+}
+
+/** The database's clock (lags are measured against it, not against the daemon's). */
+export async function dbNow(s: SqlSession): Promise<Date> {
+  const r = await s.select('SELECT NOW(6) AS now');
+  return (r[0] ? new RowReader(r[0]).date('now') : null) ?? new Date();
 }
 
 export function ids(scope: TenantInfo[]): string {

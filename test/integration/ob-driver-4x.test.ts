@@ -144,13 +144,23 @@ describe('destinations (reference §1)', () => {
     expect(e81.code).toBe(9081);
   });
 
-  it('keeps storage credentials out of errors from an unreachable OSS destination', async () => {
+  it('keeps storage credentials and the password out of errors and log lines', async () => {
     const secret = 'OssSecretKey0123456789';
-    const e = await caught(d.setDataDestination(`oss://bucket/ob/hr?host=127.0.0.1:${await closedPort()}&access_id=AKIDhr0001&access_key=${secret}`, 'hr'));
-    expect(e.kind).toBe('storage_unreachable');
-    const shown = `${e.message} ${e.statement ?? ''} ${e.serverMessage ?? ''}`;
-    expect(shown).not.toContain(secret);
-    expect(shown).not.toContain('AKIDhr0001');
+    const lines: string[] = [];
+    const log = (obj: object, msg?: string) => void lines.push(`${JSON.stringify(obj)} ${msg ?? ''}`);
+    const logged = await ObDriver.open(cluster(), { logger: { debug: log, warn: log } });
+    try {
+      const e = await caught(logged.setDataDestination(`oss://bucket/ob/hr?host=127.0.0.1:${await closedPort()}&access_id=AKIDhr0001&access_key=${secret}`, 'hr'));
+      expect(e.kind).toBe('storage_unreachable');
+      expect(e.code).toBe(9070);
+      const shown = `${e.message} ${e.statement ?? ''} ${e.serverMessage ?? ''} ${lines.join('\n')}`;
+      expect(lines.some((l) => l.includes('DATA_BACKUP_DEST') && l.includes('access_key=***'))).toBe(true);
+      expect(shown).not.toContain(secret);
+      expect(shown).not.toContain('AKIDhr0001');
+      expect(shown).not.toContain(PASSWORD);
+    } finally {
+      await logged.close();
+    }
   });
 
   it('raises ob_query_timeout for statements that touch storage and maps 4012', async () => {
@@ -212,6 +222,8 @@ describe('data backup (reference §3, §4)', () => {
     const job = started.jobs[0];
     expect(job).toMatchObject({ tenant: 'app', type: 'full', state: 'running' });
     fullRef = job;
+    // timestamps are read in UTC from the database clock
+    expect(Math.abs(job.startedAt!.getTime() - sim.now())).toBeLessThan(10_000);
     expect((await d.runningJobs()).map((j) => j.jobId)).toEqual([job.jobId]);
     // progress moves while it runs
     const mid = await until(
