@@ -32,13 +32,17 @@ export class Diagnostics {
   hasErrors(): boolean {
     return this.items.some((d) => d.severity === 'ERROR');
   }
-  toProto(): Record<string, unknown>[] {
-    return this.items.map((d) => ({
-      severity: d.severity,
-      summary: d.summary,
-      detail: d.detail,
-      ...(d.path && d.path.length > 0 ? { attribute: { steps: d.path.map(protoStep) } } : {}),
-    }));
+  /** Protocol form; with a schema, paths are cut to what Terraform can locate in the configuration. */
+  toProto(schema?: SchemaSpec): Record<string, unknown>[] {
+    return this.items.map((d) => {
+      const at = d.path && schema ? locatablePath(schema, d.path) : d.path;
+      return {
+        severity: d.severity,
+        summary: d.summary,
+        detail: d.detail,
+        ...(at && at.length > 0 ? { attribute: { steps: at.map(protoStep) } } : {}),
+      };
+    });
   }
 }
 
@@ -111,4 +115,31 @@ export class DiagnosticsReported extends Error {
   constructor() {
     super('errors reported as diagnostics');
   }
+}
+
+/**
+ * Terraform finds the configuration line of a path only through nested blocks, then one attribute and at
+ * most one index into that attribute's value; a longer path into a nested attribute makes it point at the
+ * whole resource instead. So the path is cut after that index: `schedule.days[2].type` points at the
+ * `schedule = {…}` attribute (the summary still names the full path).
+ */
+export function locatablePath(schema: SchemaSpec, at: AttributePath): AttributePath {
+  let blocks: Record<string, BlockSpec> = schema.blocks ?? {};
+  let attributes: Record<string, AttributeSpec> = schema.attributes;
+  for (let i = 0; i < at.length; i++) {
+    const step = at[i];
+    if (!('attr' in step)) return at.slice(0, i);
+    const block = blocks[step.attr];
+    if (block && !attributes[step.attr]) {
+      const next = at[i + 1];
+      // A block inside a list/set/map: the index selects one block; Terraform follows it.
+      if (block.nesting !== 'single' && block.nesting !== 'group' && next && !('attr' in next)) i++;
+      blocks = block.blocks ?? {};
+      attributes = block.attributes;
+      continue;
+    }
+    const next = at[i + 1];
+    return next && !('attr' in next) ? at.slice(0, i + 2) : at.slice(0, i + 1);
+  }
+  return at;
 }

@@ -102,14 +102,28 @@ export class ProviderRpc<Client> {
   }
 
   /** Runs a handler body, turning thrown errors into diagnostics. */
-  private async guard(diagnostics: Diagnostics, name: string, body: () => Promise<Res>, onError: () => Res = () => ({})): Promise<Res> {
+  private async guard(
+    diagnostics: Diagnostics,
+    name: string,
+    body: () => Promise<Res>,
+    onError: () => Res = () => ({}),
+    schema?: () => SchemaSpec | undefined,
+  ): Promise<Res> {
     try {
       const res = await body();
-      return { ...res, diagnostics: diagnostics.toProto() };
+      return { ...res, diagnostics: diagnostics.toProto(schema?.()) };
     } catch (e) {
       this.reportError(diagnostics, e, name);
-      return { ...onError(), diagnostics: diagnostics.toProto() };
+      return { ...onError(), diagnostics: diagnostics.toProto(schema?.()) };
     }
+  }
+
+  private resourceSchema(typeName: string) {
+    return () => this.resources.get(typeName)?.schema;
+  }
+
+  private dataSourceSchema(typeName: string) {
+    return () => this.dataSources.get(typeName)?.schema;
   }
 
   private reportError(diagnostics: Diagnostics, e: unknown, name: string): void {
@@ -174,7 +188,7 @@ export class ProviderRpc<Client> {
       const config = this.decode(this.def.schema, req.config);
       if (config && this.def.validate) await this.def.validate({ config, diagnostics });
       return {};
-    });
+    }, undefined, () => this.def.schema);
   }
 
   async ValidateResourceConfig(req: Req): Promise<Res> {
@@ -184,7 +198,7 @@ export class ProviderRpc<Client> {
       const config = this.decode(r.schema, req.config);
       if (config && r.validate) await r.validate({ config, diagnostics });
       return {};
-    });
+    }, undefined, this.resourceSchema(req.type_name));
   }
 
   async ValidateDataResourceConfig(req: Req): Promise<Res> {
@@ -194,7 +208,7 @@ export class ProviderRpc<Client> {
       const config = this.decode(d.schema, req.config);
       if (config && d.validate) await d.validate({ config, diagnostics });
       return {};
-    });
+    }, undefined, this.dataSourceSchema(req.type_name));
   }
 
   ValidateEphemeralResourceConfig(req: Req): Res {
@@ -221,7 +235,7 @@ export class ProviderRpc<Client> {
       });
       this.configured = true;
       return {};
-    });
+    }, undefined, () => this.def.schema);
   }
 
   // ---- managed resources -----------------------------------------------------------------------------
@@ -250,7 +264,7 @@ export class ProviderRpc<Client> {
       // Attributes removed from the schema are dropped rather than failing every plan.
       const value = fromJsonTree(this.typeOf(r.schema), tree, { dropUnknownAttributes: true });
       return { upgraded_state: this.encode(r.schema, value as ObjectValue | null) };
-    });
+    }, undefined, this.resourceSchema(req.type_name));
   }
 
   async ReadResource(req: Req): Promise<Res> {
@@ -271,6 +285,7 @@ export class ProviderRpc<Client> {
         return { new_state: this.encode(r.schema, out), private: encodePrivate(priv) };
       },
       passThrough,
+      this.resourceSchema(req.type_name),
     );
   }
 
@@ -307,7 +322,7 @@ export class ProviderRpc<Client> {
         requires_replace: dedupePaths(requiresReplace).map((steps) => ({ steps: steps.map(protoStep) })),
         planned_private: encodePrivate(priv),
       };
-    });
+    }, undefined, this.resourceSchema(req.type_name));
   }
 
   async ApplyResourceChange(req: Req): Promise<Res> {
@@ -334,6 +349,7 @@ export class ProviderRpc<Client> {
         return { new_state: this.encode(r.schema, out), private: encodePrivate(priv) };
       },
       () => fallback,
+      this.resourceSchema(req.type_name),
     );
   }
 
@@ -354,7 +370,7 @@ export class ProviderRpc<Client> {
       return {
         imported_resources: [{ type_name: r.typeName, state: this.encode(r.schema, full), private: encodePrivate(priv) }],
       };
-    });
+    }, undefined, this.resourceSchema(req.type_name));
   }
 
   MoveResourceState(req: Req): Res {
@@ -373,7 +389,7 @@ export class ProviderRpc<Client> {
       if (this.clientUnknown && req.client_capabilities?.deferral_allowed) return { state: req.config, deferred: { reason: 'PROVIDER_CONFIG_UNKNOWN' } };
       const state = await d.read({ client: this.requireClient(), signal: this.stop.signal, diagnostics, config });
       return { state: this.encode(d.schema, resolveUnknowns(state) as ObjectValue) };
-    });
+    }, undefined, this.dataSourceSchema(req.type_name));
   }
 
   // ---- ephemeral resources (none) --------------------------------------------------------------------

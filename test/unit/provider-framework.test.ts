@@ -5,7 +5,7 @@ import { BigNumber, Unknown, decodeMsgpack, encodeMsgpack, t } from '../../provi
 import type { ObjectValue, Value } from '../../provider/cty/index.js';
 import { defineDataSource, defineResource } from '../../provider/framework/definitions.js';
 import type { ProviderDefinition } from '../../provider/framework/definitions.js';
-import { path, schemaPath } from '../../provider/framework/diagnostics.js';
+import { locatablePath, path, schemaPath } from '../../provider/framework/diagnostics.js';
 import { ProviderRpc, encodePrivate, parsePrivate } from '../../provider/framework/rpc.js';
 import { attr, schemaType } from '../../provider/framework/schema.js';
 import type { SchemaSpec } from '../../provider/framework/schema.js';
@@ -311,9 +311,20 @@ describe('diagnostics', () => {
         severity: 'ERROR',
         summary: 'Invalid port',
         detail: 'must be at most 65535',
-        attribute: { steps: [{ attribute_name: 'rules' }, { element_key_int: 1 }, { attribute_name: 'port' }] },
+        // cut to what Terraform can locate: the list element of the nested attribute
+        attribute: { steps: [{ attribute_name: 'rules' }, { element_key_int: 1 }] },
       },
     ]);
+  });
+
+  it('locatablePath follows blocks, then stops after one attribute and one index', () => {
+    const schema: SchemaSpec = {
+      attributes: { top: attr.nested('single', { inner: attr.string({ optional: true }) }, { optional: true }) },
+      blocks: { rule: { nesting: 'list', attributes: { opts: attr.map(t.string, { optional: true }) } } },
+    };
+    expect(locatablePath(schema, path('top', 'inner'))).toEqual(path('top'));
+    expect(locatablePath(schema, path('rule', 2, 'opts', { key: 'k' }))).toEqual(path('rule', 2, 'opts', { key: 'k' }));
+    expect(locatablePath(schema, path('rule', 0, 'opts'))).toEqual(path('rule', 0, 'opts'));
   });
 
   it('schemaPath tells attributes from list indexes and map keys', () => {
