@@ -3,7 +3,6 @@
 //
 //   npx tsx constructs/scripts/generate-bindings.ts           rewrite constructs/bindings/
 //   npx tsx constructs/scripts/generate-bindings.ts --check   exit 1 when the committed files differ
-//   add --from-provider to read the provider's declarations instead of the contract's zod schemas
 //
 // The output is post-processed so it compiles under the project's tsconfig (NodeNext `.js` imports,
 // `override` modifiers) and carries no links to a registry that does not exist.
@@ -13,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { contractSchema } from './contract-schema.js';
+import { providerSchema } from './provider-schema.js';
 import type { TfProviderSchemas } from './tf-schema.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,17 +25,8 @@ export interface SchemaInput {
   schema: TfProviderSchemas;
 }
 
-export type SchemaOrigin = 'provider' | 'contract';
-
-/**
- * The schema the bindings are generated from: the provider's declarations (the source of truth), or
- * the shape derived from the contract's zod schemas (for when the provider cannot be loaded).
- */
-export async function schemaInput(from: SchemaOrigin = 'contract'): Promise<SchemaInput> {
-  if (from === 'contract') {
-    return { origin: "the contract's zod schemas (constructs/scripts/contract-schema.ts)", schema: contractSchema() };
-  }
-  const { providerSchema } = await import('./provider-schema.js');
+/** The schema the bindings are generated from: the provider's own declarations, loaded in-process. */
+export function schemaInput(): SchemaInput {
   return { origin: "the provider's schema declarations (provider/provider.ts)", schema: providerSchema() };
 }
 
@@ -196,7 +186,7 @@ export function writeBindings(files: Map<string, string>, dir = BINDINGS_DIR): v
 }
 
 async function main(): Promise<void> {
-  const input = await schemaInput(process.argv.includes('--from-provider') ? 'provider' : 'contract');
+  const input = schemaInput();
   const files = await renderBindings(input);
   if (process.argv.includes('--check')) {
     const diff = differences(files, readCommitted());

@@ -5,7 +5,7 @@ import { differences, readCommitted, renderBindings, schemaInput } from '../../c
 
 describe('constructs/bindings', () => {
   it('match a fresh generation from the provider schema', async () => {
-    const input = await schemaInput();
+    const input = schemaInput();
     const fresh = await renderBindings(input);
     const committed = readCommitted();
     // One class per resource and data source, plus the provider, the index and the schema itself.
