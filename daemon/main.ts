@@ -1,6 +1,6 @@
 /** obbackupd: the obbackup daemon. Flags and environment are described by --help. */
 import { parseArgs } from 'node:util';
-import { StartupError, startDaemon, type RunningDaemon } from './app.js';
+import type { RunningDaemon } from './app.js';
 import { DEFAULT_LISTEN, defaultDataDir, TOKEN_ENV } from './config.js';
 import { SECRET_KEY_ENV, SECRET_KEY_FILE } from './secrets/index.js';
 
@@ -71,6 +71,8 @@ async function main() {
   const logLevel = flags['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
 
+  // Loaded after the flags are checked, so --help and flag errors answer at once.
+  const { StartupError, startDaemon } = await import('./app.js');
   let daemon: RunningDaemon;
   try {
     daemon = await startDaemon({

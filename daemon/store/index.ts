@@ -3,7 +3,6 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, MysqlDialect, SqliteDialect, sql, type Migration, type Transaction } from 'kysely';
-import { createPool } from 'mysql2';
 import { classifyStoreError } from './errors.js';
 import { migrations as builtInMigrations } from './migrations/index.js';
 import { ResourceRepository } from './resources.js';
@@ -64,7 +63,9 @@ function sqliteDialect(file: string): SqliteDialect {
   return new SqliteDialect({ database });
 }
 
-function mysqlDialect(config: Extract<StoreConfig, { kind: 'mysql' }>): MysqlDialect {
+async function mysqlDialect(config: Extract<StoreConfig, { kind: 'mysql' }>): Promise<MysqlDialect> {
+  // Loaded only for a MySQL store: the embedded default starts faster without it.
+  const { createPool } = await import('mysql2');
   const pool = createPool({
     host: config.host,
     port: config.port,
@@ -86,7 +87,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const location = describeStore(config);
   let db: Kysely<Database>;
   try {
-    db = new Kysely<Database>({ dialect: config.kind === 'sqlite' ? sqliteDialect(config.file) : mysqlDialect(config) });
+    db = new Kysely<Database>({ dialect: config.kind === 'sqlite' ? sqliteDialect(config.file) : await mysqlDialect(config) });
   } catch (err) {
     throw new StoreOpenError(`cannot open the store at ${location}: ${(err as Error).message}`);
   }
