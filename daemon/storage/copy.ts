@@ -7,7 +7,7 @@ import { StorageError } from './errors.js';
 import { FileStorage } from './file.js';
 import { asDirectory } from './keys.js';
 import { OssStorage, multipartEtag, partSizeFor } from './oss.js';
-import type { Storage, StoredObject } from './types.js';
+import type { Storage, StoredObject, WriteReceipt } from './types.js';
 
 export interface CopyProgress {
   total_objects: number;
@@ -136,26 +136,42 @@ async function copyObject(
   verify: 'checksum' | 'size',
   signal: AbortSignal | undefined,
 ): Promise<void> {
+  const receipt =
+    source instanceof FileStorage && target instanceof FileStorage
+      ? await target.copyFrom(source, object.key, targetKey, object.size)
+      : await copyStream(source, object, target, targetKey, signal);
+  await verifyCopy(object, target, targetKey, receipt, verify);
+}
+
+async function copyStream(
+  source: Storage,
+  object: StoredObject,
+  target: Storage,
+  targetKey: string,
+  signal: AbortSignal | undefined,
+): Promise<WriteReceipt> {
   const input = await source.read(object.key);
   const checked = sourceCheck(source, object);
   input.on('error', (error) => checked.destroy(error instanceof StorageError ? error : new StorageError('failed', source.label, 'read', object.key, (error as Error).message)));
   const stream: Readable = input.pipe(checked);
   const onAbort = () => stream.destroy(new StorageError('aborted', target.label, 'write', targetKey, 'the copy was stopped'));
   signal?.addEventListener('abort', onAbort, { once: true });
-  let receipt;
   try {
-    receipt = await target.write(targetKey, stream, object.size);
+    return await target.write(targetKey, stream, object.size);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     input.destroy();
   }
+}
+
+async function verifyCopy(object: StoredObject, target: Storage, targetKey: string, receipt: WriteReceipt, verify: 'checksum' | 'size'): Promise<void> {
   const stored = await target.stat(targetKey);
   if (!stored || stored.size !== object.size) {
     throw new StorageError('verification_failed', target.label, 'verify', targetKey, `holds ${stored?.size ?? 'no'} bytes after the copy, expected ${object.size}`);
   }
   // OSS targets checked the MD5 of every byte as they arrived (write compares the returned ETags);
   // a file target is read back and compared with the sha256 of what was written.
-  if (verify === 'checksum' && receipt.sha256 !== undefined) {
+  if (verify === 'checksum' && receipt.sha256 !== undefined && !receipt.verified) {
     const readBack = await target.digest(targetKey, 'sha256');
     if (readBack !== receipt.sha256) {
       throw new StorageError('verification_failed', target.label, 'verify', targetKey, 'the bytes read back differ from the bytes written');

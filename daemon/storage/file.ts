@@ -1,9 +1,10 @@
 // File storage: a directory (local disk or an NFS mount shared with the OceanBase servers).
 import { createHash } from 'node:crypto';
-import { createReadStream, type Dirent } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, rmdir, stat, statfs, unlink } from 'node:fs/promises';
+import { constants, existsSync, type Dirent } from 'node:fs';
+import { copyFile, mkdir, open, readdir, rename, rm, rmdir, stat, statfs, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { digestFile } from './digest-pool.js';
 import { StorageError, type StorageErrorCode } from './errors.js';
 import { compareKeys } from './keys.js';
 import type { DigestAlgorithm, Storage, StorageOptions, StorageUsage, StoredObject, WriteReceipt } from './types.js';
@@ -12,7 +13,6 @@ import type { DigestAlgorithm, Storage, StorageOptions, StorageUsage, StoredObje
 export const PARTIAL_SUFFIX = '.obbackup-partial';
 
 const READ_CHUNK = 1024 * 1024;
-
 function codeOf(error: unknown): StorageErrorCode {
   switch ((error as NodeJS.ErrnoException).code) {
     case 'ENOENT':
@@ -63,13 +63,13 @@ export class FileStorage implements Storage {
     this.durable = options.durable ?? true;
   }
 
-  private error(operation: string, path: string | undefined, error: unknown): StorageError {
+  error(operation: string, path: string | undefined, error: unknown): StorageError {
     if (error instanceof StorageError) return error;
     return new StorageError(codeOf(error), this.label, operation, path, reasonOf(error));
   }
 
   /** The file behind a key; keys that would leave the directory or that no file name can hold are refused. */
-  private pathOf(key: string, operation: string): string {
+  pathOf(key: string, operation: string): string {
     const segments = key.split('/');
     if (key === '' || key.includes('\0') || segments.some((s) => s === '' || s === '.' || s === '..')) {
       throw new StorageError('invalid', this.label, operation, key, 'not a relative file path (empty, ".", ".." or "//" segments)');
@@ -184,13 +184,55 @@ export class FileStorage implements Storage {
   }
 
   async digest(key: string, algorithm: DigestAlgorithm): Promise<string> {
-    const hash = createHash(algorithm);
+    const path = this.pathOf(key, 'digest');
     try {
-      for await (const chunk of createReadStream(this.pathOf(key, 'digest'), { highWaterMark: READ_CHUNK })) hash.update(chunk as Buffer);
+      return (await digestFile(path, algorithm)).digest;
     } catch (error) {
       throw this.error('read', key, error);
     }
-    return hash.digest('hex');
+  }
+
+  /**
+   * Copies a file of another file storage into this one. The kernel moves the bytes (copy_file_range,
+   * or a reflink where the filesystem offers one), as `cp` does; then both files are read back and
+   * hashed in worker threads, and the copy takes its name only when size and sha256 agree.
+   */
+  async copyFrom(source: FileStorage, sourceKey: string, key: string, size: number): Promise<WriteReceipt> {
+    const from = source.pathOf(sourceKey, 'read');
+    const path = this.pathOf(key, 'write');
+    const partial = path + PARTIAL_SUFFIX;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await copyFile(from, partial, constants.COPYFILE_FICLONE).catch((error: unknown) => {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw code === 'ENOENT' && !existsSync(from) ? source.error('read', sourceKey, error) : error;
+      });
+      const [original, copy] = await Promise.all([
+        digestFile(from, 'sha256').catch((error: unknown) => {
+          throw source.error('read', sourceKey, error);
+        }),
+        digestFile(partial, 'sha256'),
+      ]);
+      if (original.size !== size) {
+        throw new StorageError('verification_failed', source.label, 'read', sourceKey, `holds ${original.size} bytes, the listing said ${size}`);
+      }
+      if (copy.size !== size || copy.digest !== original.digest) {
+        throw new StorageError('verification_failed', this.label, 'verify', key, 'the copy read back differs from the original');
+      }
+      if (this.durable) {
+        const handle = await open(partial, 'r+');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+      await rename(partial, path);
+      return { size, sha256: copy.digest, verified: true };
+    } catch (error) {
+      await rm(partial, { force: true }).catch(() => undefined);
+      throw this.error('write', key, error);
+    }
   }
 
   async delete(key: string): Promise<void> {
