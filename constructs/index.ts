@@ -28,4 +28,3 @@ export {
   type WeeklyScheduleOptions,
 } from './schedule.js';
 export { BackupStorage, type FileStorageProps, type OssStorageProps } from './storage.js';
-export { specIssues } from './validation.js';
