@@ -3,18 +3,9 @@
 // stack it writes equals the in-process synthesis the unit snapshots cover.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Testing, type TerraformStack } from 'cdktf';
+import { Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
-import * as fleet from '../../examples/fleet/stack.js';
-import * as ossSecondary from '../../examples/oss-secondary/stack.js';
-import * as quickstart from '../../examples/quickstart/stack.js';
-import { cdktfEnv, copyExample, offlinePrefix, runCdktf, type ExampleName } from '../support/example-app.js';
-
-const inProcess: Record<ExampleName, () => TerraformStack> = {
-  quickstart: () => new quickstart.QuickstartStack(Testing.app(), 'quickstart', quickstart.settingsFromEnv({})),
-  'oss-secondary': () => new ossSecondary.OssSecondaryStack(Testing.app(), 'oss-secondary', ossSecondary.settingsFromEnv({})),
-  fleet: () => new fleet.FleetStack(Testing.app(), 'fleet', fleet.settingsFromEnv({})),
-};
+import { cdktfEnv, copyExample, EXAMPLES, exampleStack, offlinePrefix, runCdktf } from '../support/example-app.js';
 
 // Settings the examples read, cleared so the CLI run uses the same defaults as the in-process one.
 const EXAMPLE_SETTINGS = /^(OBBACKUP_ENDPOINT|OB_|OSS_|BACKUP_DIR)/;
@@ -32,7 +23,7 @@ function comparable(value: unknown): unknown {
 describe('examples synth with the cdktf CLI', () => {
   const prefix = offlinePrefix();
 
-  it.each(Object.keys(inProcess) as ExampleName[])('%s', async (name) => {
+  it.each(EXAMPLES)('%s', async (name) => {
     const copy = copyExample(name);
     try {
       const env = Object.fromEntries(Object.entries(cdktfEnv(copy.dir)).filter(([k]) => !EXAMPLE_SETTINGS.test(k)));
@@ -41,7 +32,7 @@ describe('examples synth with the cdktf CLI', () => {
       expect(run.stdout).toContain(`Generated Terraform code for the stacks: ${name}`);
       const written = JSON.parse(readFileSync(join(copy.dir, 'cdktf.out', 'stacks', name, 'cdk.tf.json'), 'utf8'));
       expect(written.terraform.backend.local).toBeDefined();
-      expect(comparable(written)).toEqual(comparable(JSON.parse(Testing.synth(inProcess[name]()))));
+      expect(comparable(written)).toEqual(comparable(JSON.parse(Testing.synth(exampleStack(name)))));
     } finally {
       copy.remove();
     }

@@ -6,11 +6,27 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Testing, type TerraformStack } from 'cdktf';
+import * as fleet from '../../examples/fleet/stack.js';
+import * as ossSecondary from '../../examples/oss-secondary/stack.js';
+import * as quickstart from '../../examples/quickstart/stack.js';
 import { cliConfigSnippet } from '../../provider/build.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const EXAMPLES = ['quickstart', 'oss-secondary', 'fleet'] as const;
 export type ExampleName = (typeof EXAMPLES)[number];
+
+/** An example's stack built in-process (as its main.ts does) with settings read from `env`. */
+export function exampleStack(name: ExampleName, env: NodeJS.ProcessEnv = {}): TerraformStack {
+  switch (name) {
+    case 'quickstart':
+      return new quickstart.QuickstartStack(Testing.app(), name, quickstart.settingsFromEnv(env));
+    case 'oss-secondary':
+      return new ossSecondary.OssSecondaryStack(Testing.app(), name, ossSecondary.settingsFromEnv(env));
+    case 'fleet':
+      return new fleet.FleetStack(Testing.app(), name, fleet.settingsFromEnv(env));
+  }
+}
 
 const LINKED_MODULES = ['cdktf', 'constructs', 'tsx', '.bin'];
 

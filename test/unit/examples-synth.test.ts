@@ -2,22 +2,13 @@
 // default settings, plus the environment overrides each README documents.
 import { Testing, type TerraformStack } from 'cdktf';
 import { describe, expect, it } from 'vitest';
-import * as fleet from '../../examples/fleet/stack.js';
-import * as ossSecondary from '../../examples/oss-secondary/stack.js';
-import * as quickstart from '../../examples/quickstart/stack.js';
+import { EXAMPLES, exampleStack } from '../support/example-app.js';
 
 const synth = (stack: TerraformStack) => JSON.parse(Testing.synth(stack, true)) as Record<string, any>;
 
-const stacks = {
-  quickstart: (env: NodeJS.ProcessEnv = {}) => new quickstart.QuickstartStack(Testing.app(), 'quickstart', quickstart.settingsFromEnv(env)),
-  'oss-secondary': (env: NodeJS.ProcessEnv = {}) =>
-    new ossSecondary.OssSecondaryStack(Testing.app(), 'oss-secondary', ossSecondary.settingsFromEnv(env)),
-  fleet: (env: NodeJS.ProcessEnv = {}) => new fleet.FleetStack(Testing.app(), 'fleet', fleet.settingsFromEnv(env)),
-};
-
 describe('examples', () => {
-  it.each(Object.keys(stacks) as Array<keyof typeof stacks>)('%s synthesizes, passes validation and matches its snapshot', async (name) => {
-    const json = synth(stacks[name]());
+  it.each(EXAMPLES)('%s synthesizes, passes validation and matches its snapshot', async (name) => {
+    const json = synth(exampleStack(name));
     expect(json.terraform.required_providers.obbackup.source).toBe('obbackup.local/oceanbase/obbackup');
     // Secrets stay Terraform variables: nothing sensitive is written into the synthesized JSON.
     for (const cluster of Object.values(json.resource.obbackup_cluster) as Array<{ password: string }>) {
@@ -31,7 +22,7 @@ describe('examples', () => {
 
   it('quickstart takes its endpoint, host, tenants and directory from the environment', () => {
     const json = synth(
-      stacks.quickstart({ OBBACKUP_ENDPOINT: 'http://10.1.1.1:7788', OB_HOST: '10.2.2.2', OB_PORT: '3881', OB_TENANTS: 't1, t2', BACKUP_DIR: '/mnt/nfs/ob' }),
+      exampleStack('quickstart', { OBBACKUP_ENDPOINT: 'http://10.1.1.1:7788', OB_HOST: '10.2.2.2', OB_PORT: '3881', OB_TENANTS: 't1, t2', BACKUP_DIR: '/mnt/nfs/ob' }),
     );
     expect(json.provider.obbackup[0].endpoint).toBe('http://10.1.1.1:7788');
     expect(json.resource.obbackup_cluster.cluster).toMatchObject({ host: '10.2.2.2', port: 3881, tenants: ['t1', 't2'] });
@@ -39,7 +30,7 @@ describe('examples', () => {
   });
 
   it('quickstart is one 4.x cluster on file storage, weekly full + incremental, with cleanup and alarms', () => {
-    const policy = synth(stacks.quickstart()).resource.obbackup_policy.policy;
+    const policy = synth(exampleStack('quickstart')).resource.obbackup_policy.policy;
     expect(policy.schedule.period).toBe('weekly');
     expect(new Set(policy.schedule.days.map((d: { type: string }) => d.type))).toEqual(new Set(['full', 'incremental']));
     expect(policy.cleanup.enabled).toBe(true);
@@ -47,7 +38,7 @@ describe('examples', () => {
   });
 
   it('oss-secondary copies to a different bucket than the primary', () => {
-    const json = synth(stacks['oss-secondary']({ OSS_PRIMARY_BUCKET: 'prod-backup', OSS_SECONDARY_BUCKET: 'prod-dr' }));
+    const json = synth(exampleStack('oss-secondary', { OSS_PRIMARY_BUCKET: 'prod-backup', OSS_SECONDARY_BUCKET: 'prod-dr' }));
     const { primary, secondary } = json.resource.obbackup_storage;
     expect(primary).toMatchObject({ type: 'oss', path: 'prod-backup/oss-ob4' });
     expect(secondary).toMatchObject({ type: 'oss', path: 'prod-dr/oss-ob4' });
@@ -55,7 +46,7 @@ describe('examples', () => {
   });
 
   it('fleet shares two storages among its clusters and schedules one monthly', () => {
-    const json = synth(stacks.fleet({ OB_PORT_BILLING_OB4: '4000' }));
+    const json = synth(exampleStack('fleet', { OB_PORT_BILLING_OB4: '4000' }));
     const policies = Object.values(json.resource.obbackup_policy) as Array<{ storage: string; schedule: { period: string } }>;
     expect(policies.length).toBeGreaterThanOrEqual(3);
     expect(new Set(policies.map((p) => p.storage)).size).toBe(2);
