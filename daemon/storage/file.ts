@@ -80,6 +80,7 @@ export class FileStorage implements Storage {
     return join(this.root, key);
   }
 
+  /** The directory must exist already: creating it could put backups on the local disk under an unmounted share. */
   private async ensureRoot(operation: string): Promise<void> {
     let info;
     try {
@@ -154,6 +155,7 @@ export class FileStorage implements Storage {
     const hash = createHash('sha256');
     let written = 0;
     try {
+      await this.ensureRoot('write');
       await mkdir(dirname(path), { recursive: true });
       const handle = await open(partial, 'w');
       try {
@@ -202,6 +204,7 @@ export class FileStorage implements Storage {
     const path = this.pathOf(key, 'write');
     const partial = path + PARTIAL_SUFFIX;
     try {
+      await this.ensureRoot('write');
       await mkdir(dirname(path), { recursive: true });
       await copyFile(from, partial, constants.COPYFILE_FICLONE).catch((error: unknown) => {
         const code = (error as NodeJS.ErrnoException).code;

@@ -9,7 +9,8 @@
 //   .tmp/                                         bytes being received (emptied at start)
 // An in-memory index, rebuilt from the metadata files at start, answers listings in key order.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -150,6 +151,19 @@ async function writeFileAtomic(path: string, content: string): Promise<void> {
   const tmp = `${path}.${nonce()}.tmp`;
   await writeFile(tmp, content);
   await rename(tmp, path);
+}
+
+/** Appends a file's bytes to an open stream, minding backpressure. */
+async function appendFile(out: WriteStream, path: string, observe?: (chunk: Buffer) => void): Promise<void> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    observe?.(chunk);
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+}
+
+async function finish(out: WriteStream): Promise<void> {
+  out.end();
+  await once(out, 'finish');
 }
 
 /** Counts bytes and MD5 of a stream on its way to a file. */
@@ -320,15 +334,12 @@ export class ObjectStore {
       const sources = existing ? [this.dataPath(bucket, existing), tmp] : [tmp];
       let size = 0;
       for (const source of sources) {
-        const input = createReadStream(source);
-        input.on('data', (chunk) => {
+        await appendFile(out, source, (chunk) => {
           hash.update(chunk);
           size += chunk.length;
         });
-        await pipeline(input, out, { end: false });
       }
-      out.end();
-      await new Promise<void>((resolve, reject) => out.on('finish', resolve).on('error', reject));
+      await finish(out);
       return await this.commit(bucket, key, combined, {
         size,
         etag: hash.digest('hex').toUpperCase(),
@@ -536,9 +547,8 @@ export class ObjectStore {
     const dir = this.uploadDir(upload.bucket, upload.uploadId);
     const tmp = this.tmpFile();
     const out = createWriteStream(tmp);
-    for (const part of chosen) await pipeline(createReadStream(join(dir, `part-${part.partNumber}`)), out, { end: false });
-    out.end();
-    await new Promise<void>((resolve, reject) => out.on('finish', resolve).on('error', reject));
+    for (const part of chosen) await appendFile(out, join(dir, `part-${part.partNumber}`));
+    await finish(out);
     const etagOfEtags = createHash('md5');
     for (const part of chosen) etagOfEtags.update(Buffer.from(part.etag, 'hex'));
     const meta = await this.commit(upload.bucket, upload.key, tmp, {
