@@ -8,6 +8,8 @@ import type { DaemonContext, RouteModule } from './api/context.js';
 import { frameworkErrorHandler, registerErrorHandling } from './api/errors.js';
 import { registerJsonBodyParser } from './api/json-body.js';
 import { coreRoutes } from './api/index.js';
+import { runRoutes } from './api/runs.js';
+import { Engine, type EngineOptions } from './engine/index.js';
 import { OpenApiRegistry, openApiRoutes } from './api/openapi.js';
 import { ConfigError, DEFAULT_LISTEN, defaultDataDir, ensureDataDir, loadToken, parseListen, TOKEN_ENV } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -26,6 +28,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Route modules to serve; defaults to coreRoutes. /openapi.json is always added. */
   routes?: RouteModule[];
+  /** The engine behind runs, backup now and the cluster checks; without one the app serves CRUD only. */
+  engine?: Engine;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -46,8 +50,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerJsonBodyParser(app);
   registerBearerAuth(app, options.token);
 
-  const ctx: DaemonContext = { store: options.store, secrets: options.secrets, log: options.logger };
-  for (const module of [...(options.routes ?? coreRoutes), openApiRoutes(openapi)]) {
+  const ctx: DaemonContext = { store: options.store, secrets: options.secrets, log: options.logger, engine: options.engine };
+  const engineRoutes = options.engine ? [runRoutes] : [];
+  for (const module of [...(options.routes ?? coreRoutes), ...engineRoutes, openApiRoutes(openapi)]) {
     await app.register(async (scope) => module(scope, ctx));
   }
   await app.ready();
@@ -68,6 +73,8 @@ export interface StartOptions {
   logLevel?: string;
   bodyLimit?: number;
   routes?: RouteModule[];
+  /** Engine settings (clock, scheduler, cluster checks); false: CRUD only, no engine. Default: on. */
+  engine?: EngineOptions | false;
 }
 
 export interface RunningDaemon {
@@ -79,6 +86,7 @@ export interface RunningDaemon {
   app: FastifyInstance;
   store: Store;
   logger: Logger;
+  engine?: Engine;
   /** Stops accepting requests, lets those in flight finish, closes the store. */
   close(): Promise<void>;
 }
@@ -107,7 +115,8 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
     if (token.created) logger.info({ file: token.file }, `generated the API token into ${token.file} (mode 0600); clients send it as ${TOKEN_ENV}`);
     if (key.created) logger.info({ file: key.file }, `generated the secret key into ${key.file} (mode 0600); back it up: stored secrets cannot be decrypted without it`);
 
-    const app = await buildApp({ store, secrets, token: token.token, logger, bodyLimit: options.bodyLimit, routes: options.routes });
+    const engine = options.engine === false ? undefined : new Engine({ store, secrets, log: logger }, options.engine ?? {});
+    const app = await buildApp({ store, secrets, token: token.token, logger, bodyLimit: options.bodyLimit, routes: options.routes, engine });
     try {
       await app.listen({ host: listen.host, port: listen.port });
     } catch (err) {
@@ -120,6 +129,8 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
     const url = `http://${host}:${port}`;
     logger.info({ url, store: store.location, data_dir: dataDir, token_source: token.source }, `obbackupd listening on ${url}`);
 
+    // In-flight runs are re-attached and the scheduler starts once the API answers.
+    await engine?.start();
     const openedStore = store;
     let closing: Promise<void> | undefined;
     return {
@@ -130,9 +141,11 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
       app,
       store: openedStore,
       logger,
+      engine,
       close() {
         closing ??= (async () => {
           await app.close();
+          await engine?.stop();
           await openedStore.close();
         })();
         return closing;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Engine } from '../engine/index.js';
 import type { Logger } from '../log.js';
 import type { SecretBox } from '../secrets/index.js';
 import type { Store } from '../store/index.js';
@@ -8,6 +9,8 @@ export interface DaemonContext {
   store: Store;
   secrets: SecretBox;
   log: Logger;
+  /** Scheduler, policy apply and backup runs; absent in an API-only app (buildApp without an engine). */
+  engine?: Engine;
 }
 
 /**

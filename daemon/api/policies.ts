@@ -1,4 +1,5 @@
 import type { Issue } from '../../model/index.js';
+import { logicalNotAvailable } from '../engine/apply.js';
 import { conflict } from './errors.js';
 import { resourceRoutes } from './resources.js';
 
@@ -32,5 +33,15 @@ export const policyRoutes = resourceRoutes({
         { path: 'cluster', message: `cluster "${spec.cluster}" already has policy "${others[0]}"` },
       ]);
     }
+  },
+  // Logical backup is a later capability: refuse it plainly rather than pretend to run it.
+  async validate(_ctx, name, spec) {
+    if (spec.mode === 'logical') throw conflict(logicalNotAvailable(name), [{ path: 'mode', message: 'logical backup is not available yet' }]);
+  },
+  async afterPut({ engine }, name) {
+    await engine?.policyPut(name);
+  },
+  async afterDelete({ engine }, name, record) {
+    await engine?.policyDeleted(name, (record.spec as { cluster: string }).cluster);
   },
 });

@@ -30,6 +30,12 @@ export interface ResourceRoutes<K extends ResourceKind> {
   beforePut?: (ctx: WriteContext, name: string, spec: SpecOf<K>) => Promise<void>;
   /** Checks made in the delete transaction (still referenced?); throw an ApiError. */
   beforeDelete?: (ctx: WriteContext, name: string) => Promise<void>;
+  /** Checks made before the write transaction, with the whole spec (secrets too): e.g. reach the cluster. */
+  validate?: (ctx: DaemonContext, name: string, spec: SpecOf<K>) => Promise<void>;
+  /** After a PUT committed; `changed` is false when the stored resource stayed as it was. */
+  afterPut?: (ctx: DaemonContext, name: string, record: StoredResource, changed: boolean) => Promise<void>;
+  /** After a DELETE committed, with the deleted resource. */
+  afterDelete?: (ctx: DaemonContext, name: string, record: StoredResource) => Promise<void>;
 }
 
 type Params = { name: string };
@@ -211,6 +217,7 @@ export function resourceRoutes<K extends ResourceKind>(def: ResourceRoutes<K>): 
         Object.entries(plainSecrets).map(([field, value]) => [field, ctx.secrets.fingerprint(value, secretContext(kind, name, field))]),
       );
       const columns = def.indexedColumns?.(spec) ?? {};
+      await def.validate?.(ctx, name, spec);
 
       const outcome = await withKeyRetry(kind, name, () =>
         ctx.store.transaction(async (trx) => {
@@ -222,7 +229,7 @@ export function resourceRoutes<K extends ResourceKind>(def: ResourceRoutes<K>): 
             existing !== undefined &&
             sameJson(Object.keys(existing.secrets).sort(), Object.keys(fingerprints).sort()) &&
             Object.entries(fingerprints).every(([field, fp]) => existing.secrets[field]?.fingerprint === fp);
-          if (existing && unchangedSecrets && sameJson(existing.spec, declared)) return { status: 200, record: existing };
+          if (existing && unchangedSecrets && sameJson(existing.spec, declared)) return { status: 200, record: existing, before: existing.version };
 
           const sealed: Record<string, SealedSecret> = {};
           for (const [field, value] of Object.entries(plainSecrets)) {
@@ -246,6 +253,7 @@ export function resourceRoutes<K extends ResourceKind>(def: ResourceRoutes<K>): 
         }),
       );
 
+      await def.afterPut?.(ctx, name, outcome.record, outcome.record.version !== (outcome as { before?: number }).before);
       reply.code(outcome.status).header('etag', etag(outcome.record.version));
       if (outcome.status === 201) reply.header('location', `${collection}/${encodeURIComponent(name)}`);
       return present(outcome.record);
@@ -254,15 +262,17 @@ export function resourceRoutes<K extends ResourceKind>(def: ResourceRoutes<K>): 
     app.delete(item, { config: { openapi: openapi.delete } }, async (request, reply) => {
       const name = nameFromUrl(kind, request);
       const ifMatch = parseIfMatch(request.headers['if-match']);
-      await withKeyRetry(kind, name, () =>
+      const deleted = await withKeyRetry(kind, name, () =>
         ctx.store.transaction(async (trx) => {
           const existing = await ctx.store.resources.get(table, name, { executor: trx, lock: true });
           if (!existing) throw notFound(`${kind} "${name}" does not exist`);
           checkVersion(kind, name, existing, ifMatch?.versions ?? [], false);
           await def.beforeDelete?.({ ...ctx, trx }, name);
           await ctx.store.resources.delete(trx, table, name);
+          return existing;
         }),
       );
+      await def.afterDelete?.(ctx, name, deleted);
       return reply.code(204).send();
     });
   };

@@ -15,6 +15,7 @@
  *     .set(at: Date | number): Promise<void>          //   jumps to an absolute time (never backwards)
  *     .pendingSleeps: number                          //   how many sleeps are waiting (tests wait for > 0)
  *     .onAdvance(fn: (now: Date) => void | Promise<void>)  // e.g. keep obsim's clock in step
+ *     .setQuiesce(fn: () => Promise<void>)             // awaited after each wake-up (engine.settled)
  *   isoAt(clock) / toIso(date)                        // fixed-width ISO 8601 UTC text as stored
  */
 
@@ -59,6 +60,7 @@ export class ManualClock implements Clock {
   private sleepers: Sleeper[] = [];
   private seq = 0;
   private listeners: Array<(now: Date) => void | Promise<void>> = [];
+  private quiesce: () => Promise<void> = settle;
 
   constructor(start: Date | number = Date.UTC(2025, 0, 1)) {
     this.nowMs = typeof start === 'number' ? start : start.getTime();
@@ -74,6 +76,20 @@ export class ManualClock implements Clock {
 
   onAdvance(fn: (now: Date) => void | Promise<void>): void {
     this.listeners.push(fn);
+  }
+
+  /** What to wait for after waking a sleeper before time moves on (default: a few event-loop turns). */
+  setQuiesce(fn: () => Promise<void>): void {
+    this.quiesce = async () => {
+      await settle();
+      await fn();
+    };
+  }
+
+  /** When the next sleeper wakes, if any. */
+  get nextWakeAt(): Date | undefined {
+    const next = this.nextSleeper(Number.POSITIVE_INFINITY);
+    return next ? new Date(next.wakeAt) : undefined;
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -112,11 +128,11 @@ export class ManualClock implements Clock {
       this.sleepers = this.sleepers.filter((s) => s !== next);
       await this.notify();
       next.resolve();
-      await settle();
+      await this.quiesce();
     }
     this.nowMs = target;
     await this.notify();
-    await settle();
+    await this.quiesce();
   }
 
   private nextSleeper(limit: number): Sleeper | undefined {

@@ -44,7 +44,9 @@ export type StepState = 'running' | 'succeeded' | 'failed' | 'skipped';
 export interface RunJob {
   /** 4.x tenant name; absent for a 3.x cluster-level job. */
   tenant?: string;
+  tenant_id?: number;
   job_id: number;
+  type?: 'full' | 'incremental';
   backup_set_id?: number | null;
   status?: string;
   progress?: number | null;

@@ -110,6 +110,34 @@ export interface SecondaryCopyRow {
   deleted_run_id: number | null;
 }
 
+/** The last reachability check of a cluster (migrations/0003_engine_state.ts). */
+export interface ClusterObservationRow {
+  cluster: string;
+  /** 1 or 0 */
+  reachable: number;
+  ob_version: string | null;
+  major: number | null;
+  error: string | null;
+  checked_at: string;
+}
+
+/** Per policy: when its schedule took effect, and how far applying it to its cluster got. */
+export interface PolicyStateRow {
+  policy: string;
+  cluster: string;
+  effective_from: string;
+  /** JSON of the schedule (and pause) the effective_from belongs to; a change resets effective_from. */
+  schedule_key: string;
+  /** pending | applying | applied | failed | refused */
+  apply_state: string;
+  apply_error: string | null;
+  applied_version: number | null;
+  /** JSON of what was configured on the cluster (destinations, tenants), to undo it on delete. */
+  applied: string | null;
+  applied_at: string | null;
+  updated_at: string;
+}
+
 export interface Database {
   clusters: ResourceRow;
   storages: ResourceRow;
@@ -119,6 +147,8 @@ export interface Database {
   run_steps: RunStepRow;
   alarms: AlarmRow;
   secondary_copies: SecondaryCopyRow;
+  cluster_observations: ClusterObservationRow;
+  policy_states: PolicyStateRow;
 }
 
 export type ResourceTable = 'clusters' | 'storages' | 'policies';

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startDaemon, type RunningDaemon } from '../../daemon/app.js';
+import type { EngineOptions } from '../../daemon/engine/index.js';
 import { createLogger } from '../../daemon/log.js';
 import { acquireMariaDb, releaseMariaDb, type MariaDb } from './mariadb.js';
 
@@ -69,7 +70,11 @@ export async function request(base: string, token: string | null, method: string
   return { status: response.status, headers: response.headers, text, body: parsed };
 }
 
-export async function startTestDaemon(backend: Backend, options: { mariadb?: MariaDb; logLevel?: string; dataDir?: string; storeUrl?: string } = {}): Promise<TestDaemon> {
+/** `engine`: the engine's settings (clock, scheduler…); left out, the daemon serves the API without an engine. */
+export async function startTestDaemon(
+  backend: Backend,
+  options: { mariadb?: MariaDb; logLevel?: string; dataDir?: string; storeUrl?: string; engine?: EngineOptions | false } = {},
+): Promise<TestDaemon> {
   const dataDir = options.dataDir ?? tempDir();
   let storeUrl = options.storeUrl ?? 'sqlite:';
   if (backend === 'mariadb' && !options.storeUrl) {
@@ -79,7 +84,7 @@ export async function startTestDaemon(backend: Backend, options: { mariadb?: Mar
   const logs: string[] = [];
   const logger = createLogger({ level: options.logLevel ?? 'info', destination: { write: (line: string) => void logs.push(line) } });
   // A clean environment: the token and key are generated into the data dir, as on a first start.
-  const daemon = await startDaemon({ listen: '127.0.0.1:0', dataDir, store: storeUrl, env: {}, logger });
+  const daemon = await startDaemon({ listen: '127.0.0.1:0', dataDir, store: storeUrl, env: {}, logger, engine: options.engine ?? false });
   return {
     daemon,
     url: daemon.url,

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as resources from './0001_resources.js';
 import * as runs from './0002_runs.js';
+import * as engineState from './0003_engine_state.js';
 import * as ops from './0005_ops.js';
 
 /**
@@ -10,5 +11,6 @@ import * as ops from './0005_ops.js';
 export const migrations: Record<string, Migration> = {
   '0001_resources': resources,
   '0002_runs': runs,
+  '0003_engine_state': engineState,
   '0005_ops': ops,
 };

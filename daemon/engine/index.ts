@@ -1,0 +1,265 @@
+/**
+ * The engine: everything the daemon does besides answering CRUD — applying policies to clusters, the
+ * scheduler, backup runs and their tracking. One per daemon; the API reaches it through DaemonContext.
+ *
+ *   const engine = new Engine({ store, secrets, log }, { clock, scheduler, verifyClusters, ... });
+ *   await engine.start();                 // re-attach in-flight runs, start the scheduler, apply policies
+ *   engine.runs                           // RunRepository (see runs.ts)
+ *   engine.backups.requestNow(cluster, type)
+ *   engine.scheduler.nextRuns(policy, 5) / engine.scheduler.addJob(job)
+ *   engine.clusters.observation(name)     // last reachability check and detected version
+ *   engine.policyStates.get(policy)       // apply state: pending | applying | applied | failed | refused
+ *   await engine.verifyCluster(name, spec)   // PUT /v1/clusters: reachable? (throws ClusterCheckError)
+ *   engine.policyPut(name) / engine.policyDeleted(name) / engine.clusterPut(name) / engine.clusterDeleted(name)
+ *   await engine.settled()                // tests on simulated time: wait until all work sleeps
+ *   await engine.stop()
+ */
+import type { ClusterSpec } from '../../model/index.js';
+import type { Logger } from '../log.js';
+import type { ObDriverOptions } from '../oceanbase/index.js';
+import { Scheduler } from '../scheduler/loop.js';
+import type { SecretBox } from '../secrets/index.js';
+import type { Store } from '../store/index.js';
+import { applyPolicy, logicalNotAvailable, removePolicy, type AppliedConfig } from './apply.js';
+import { BackupService, type BackupOptions } from './backup.js';
+import { systemClock, type Clock } from './clock.js';
+import { ClusterRegistry, type ClusterProbe, type StatementObserver } from './clusters.js';
+import { clusterFromSpec, ConfigReader, type LoadedCluster } from './config.js';
+import { PolicyStates } from './policy-state.js';
+import { RunRepository } from './runs.js';
+import { describe, isAbort, messageOf, TaskGroup } from './tasks.js';
+
+export { BackupRefused } from './backup.js';
+export { ManualClock, systemClock, type Clock } from './clock.js';
+export { COMPACTION_NEEDED, FULL_BACKUP_NEEDED } from './prechecks.js';
+export type { Run, RunFilter, RunKind, RunState } from './runs.js';
+export { logicalNotAvailable };
+
+export interface EngineOptions {
+  clock?: Clock;
+  /** run the scheduler loop (default true) */
+  scheduler?: boolean;
+  /** PUT /v1/clusters connects to the cluster first (default true) */
+  verifyClusters?: boolean;
+  /** apply policies to their clusters on PUT and at start (default true) */
+  applyPolicies?: boolean;
+  /** longest scheduler sleep before re-reading the clock (default 60 s) */
+  maxSleepMs?: number;
+  /** how long an apply waits for the log archive to reach DOING (default 30 min) */
+  archiveWaitMs?: number;
+  /** a failed apply is tried again after this long (default 5 min) */
+  applyRetryMs?: number;
+  driver?: ObDriverOptions;
+  backup?: BackupOptions;
+  /** sees every statement sent to any cluster (tests count writes) */
+  observer?: StatementObserver;
+}
+
+export interface EngineDeps {
+  store: Store;
+  secrets: SecretBox;
+  log: Logger;
+}
+
+/** PUT /v1/clusters could not reach or log in to the cluster. */
+export class ClusterCheckError extends Error {
+  constructor(
+    message: string,
+    readonly field: 'host' | 'password' | 'tenants',
+  ) {
+    super(message);
+  }
+}
+
+export class Engine {
+  readonly clock: Clock;
+  readonly runs: RunRepository;
+  readonly config: ConfigReader;
+  readonly clusters: ClusterRegistry;
+  readonly tasks: TaskGroup;
+  readonly backups: BackupService;
+  readonly scheduler: Scheduler;
+  readonly policyStates: PolicyStates;
+  private readonly applying = new Map<string, { again: boolean }>();
+  private readonly opts: EngineOptions;
+  private started = false;
+
+  constructor(
+    private readonly deps: EngineDeps,
+    options: EngineOptions = {},
+  ) {
+    this.opts = options;
+    this.clock = options.clock ?? systemClock;
+    const { store, secrets, log } = deps;
+    this.runs = new RunRepository(store.db, this.clock);
+    this.config = new ConfigReader(store, secrets);
+    this.clusters = new ClusterRegistry(store.db, this.clock, log, { driver: options.driver, observer: options.observer });
+    this.tasks = new TaskGroup(this.clock, log);
+    this.policyStates = new PolicyStates(store.db, this.clock);
+    this.backups = new BackupService(
+      { runs: this.runs, config: this.config, clusters: this.clusters, tasks: this.tasks, clock: this.clock, log },
+      options.backup,
+    );
+    this.scheduler = new Scheduler(
+      { store, runs: this.runs, states: this.policyStates, tasks: this.tasks, clock: this.clock, log, dispatch: (run) => this.backups.dispatch(run) },
+      { maxSleepMs: options.maxSleepMs },
+    );
+  }
+
+  get log(): Logger {
+    return this.deps.log;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.backups.resume();
+    if (this.opts.scheduler !== false) this.scheduler.start();
+    if (this.opts.applyPolicies !== false) {
+      for (const name of await this.config.policyNames()) this.requestApply(name);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.tasks.stop();
+    await this.clusters.closeAll();
+  }
+
+  settled(timeoutMs?: number): Promise<void> {
+    return this.tasks.settled(timeoutMs);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // hooks called by the API after a resource changed
+
+  /** Connects to the cluster as registered; throws ClusterCheckError when it cannot. */
+  async verifyCluster(name: string, spec: ClusterSpec): Promise<ClusterProbe | undefined> {
+    if (this.opts.verifyClusters === false) return undefined;
+    const cluster = clusterFromSpec(name, 0, spec);
+    const probe = await this.clusters.probe(cluster, { record: false });
+    if (!probe.reachable) {
+      const field = probe.errorKind === 'auth' ? 'password' : 'host';
+      throw new ClusterCheckError(probe.error ?? `cannot connect to ${spec.host}:${spec.port}`, field);
+    }
+    if (probe.missingTenants && probe.missingTenants.length > 0) {
+      throw new ClusterCheckError(
+        `cluster "${name}" at ${spec.host}:${spec.port} has no user tenant named ${probe.missingTenants.map((t) => `"${t}"`).join(', ')}`,
+        'tenants',
+      );
+    }
+    await this.clusters.record(name, probe);
+    return probe;
+  }
+
+  async clusterPut(name: string): Promise<void> {
+    const policy = await this.config.policyOfCluster(name);
+    if (policy) this.requestApply(policy);
+  }
+
+  async clusterDeleted(name: string): Promise<void> {
+    await this.clusters.forget(name);
+  }
+
+  async policyPut(name: string): Promise<void> {
+    await this.scheduler.policyChanged(name);
+    this.requestApply(name);
+  }
+
+  /** The policy row is gone: stop scheduling it, skip its queued runs, undo on the cluster what applying started. */
+  async policyDeleted(name: string, clusterName: string): Promise<void> {
+    this.scheduler.policyRemoved(name);
+    await this.backups.cancelForPolicy(name, `policy "${name}" was deleted`);
+    const state = await this.policyStates.get(name);
+    const cluster = await this.config.cluster(clusterName);
+    await this.policyStates.remove(name);
+    if (!state?.applied || !cluster || this.opts.applyPolicies === false) return;
+    const running = (await this.runs.active({ policy: name, kind: 'backup' })).some((r) => r.state === 'running');
+    void this.tasks.spawn(`remove policy ${name}`, (signal) => this.undo(name, cluster, state.applied!, running, signal));
+  }
+
+  private async undo(name: string, cluster: LoadedCluster, applied: AppliedConfig, cancelBackups: boolean, signal: AbortSignal): Promise<void> {
+    try {
+      const driver = await this.clusters.driver(cluster);
+      const changes = await removePolicy(
+        { driver, now: () => this.clock.now(), sleep: (ms) => this.tasks.sleep(ms, signal) },
+        applied,
+        { cancelBackups },
+      );
+      this.log.info({ policy: name, cluster: cluster.name, changes }, `policy ${name} removed from cluster ${cluster.name}`);
+    } catch (err) {
+      if (isAbort(err)) throw err;
+      this.log.warn({ policy: name, cluster: cluster.name, err: describe(err) }, `policy ${name}: undoing its settings on cluster ${cluster.name} failed: ${messageOf(err)}`);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // applying
+
+  /** Applies the policy in the background; a change during an apply applies again afterwards. */
+  requestApply(name: string): void {
+    if (this.opts.applyPolicies === false) return;
+    const current = this.applying.get(name);
+    if (current) {
+      current.again = true;
+      return;
+    }
+    const slot = { again: false };
+    this.applying.set(name, slot);
+    void this.tasks.spawn(`apply policy ${name}`, async (signal) => {
+      try {
+        do {
+          slot.again = false;
+          await this.applyNow(name, signal);
+        } while (slot.again && !signal.aborted);
+      } finally {
+        this.applying.delete(name);
+      }
+    });
+  }
+
+  /** One apply; records the outcome in policy_states. Exposed for tests (idempotency). */
+  async applyNow(name: string, signal?: AbortSignal): Promise<string[] | undefined> {
+    const policy = await this.config.policy(name).catch(() => undefined);
+    if (!policy) return undefined;
+    await this.policyStates.ensure(name, policy.spec.cluster, policy.spec.schedule);
+    if (policy.spec.mode !== 'physical') {
+      await this.policyStates.setApply(name, { state: 'refused', error: logicalNotAvailable(name), version: policy.version });
+      return undefined;
+    }
+    await this.policyStates.setApply(name, { state: 'applying', error: null });
+    try {
+      const driver = await this.clusters.driver(policy.cluster);
+      const outcome = await applyPolicy(
+        {
+          driver,
+          now: () => this.clock.now(),
+          sleep: (ms) => this.tasks.sleep(ms, signal),
+          note: (m) => this.log.info({ policy: name, cluster: policy.cluster.name }, `policy ${name}: ${m}`),
+          archiveWaitMs: this.opts.archiveWaitMs,
+        },
+        policy,
+      );
+      const archiveNote = outcome.archive.doing
+        ? null
+        : `log archive is not DOING yet (${Object.entries(outcome.archive.states).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+      await this.policyStates.setApply(name, { state: 'applied', error: archiveNote, version: policy.version, applied: outcome.applied });
+      return outcome.changes;
+    } catch (err) {
+      if (isAbort(err)) throw err;
+      const message = messageOf(err);
+      this.log.warn({ policy: name, err: describe(err) }, `applying policy ${name} failed: ${message}`);
+      await this.policyStates.setApply(name, { state: 'failed', error: message, version: policy.version });
+      this.retryApplyLater(name, policy.version);
+      return undefined;
+    }
+  }
+
+  private retryApplyLater(name: string, version: number): void {
+    void this.tasks.spawn(`retry apply ${name}`, async (signal) => {
+      await this.tasks.sleep(this.opts.applyRetryMs ?? 5 * 60_000, signal);
+      const state = await this.policyStates.get(name);
+      const current = await this.config.policySpec(name);
+      if (state?.apply_state === 'failed' && current?.version === version) this.requestApply(name);
+    });
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The scheduler loop: one task for every policy on the daemon (no timer per policy). It keeps, per policy,
+ * the schedule, the latest recorded scheduled time and the next due time; it sleeps until the earliest due
+ * time across all policies and jobs (at most maxSleepMs, then re-reads the clock), and on waking records
+ * what decideDue says: missed or paused times as runs in state missed/skipped, the due run as a pending
+ * run handed to the backup service. A policy change wakes it at once.
+ *
+ *   new Scheduler(deps, { maxSleepMs?: 60_000 })
+ *   scheduler.start()                  // loads every policy, then loops (a TaskGroup task)
+ *   scheduler.policyChanged(name)      // re-reads the policy (PUT), wakes the loop
+ *   scheduler.policyRemoved(name)      // forgets it (DELETE)
+ *   scheduler.nextRuns(policy, n = 5)  // the next n scheduled runs ([] when paused or unknown)
+ *   scheduler.addJob(job: ScheduledJob) // other cadences (cleanup, secondary, alarms) share the loop:
+ *       interface ScheduledJob { name: string; nextWakeAt(now: Date): Date | null; tick(now: Date): Promise<void> }
+ *   scheduler.wake()
+ */
+import { nextRuns, type PlannedRun, type Policy, type Schedule } from '../../model/index.js';
+import type { Clock } from '../engine/clock.js';
+import { scheduleKey, type PolicyStates } from '../engine/policy-state.js';
+import type { Run, RunRepository } from '../engine/runs.js';
+import { describe, isAbort, type TaskGroup } from '../engine/tasks.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/index.js';
+import { decideDue } from './due.js';
+
+export interface ScheduledJob {
+  name: string;
+  /** when tick should run next; null = nothing planned */
+  nextWakeAt(now: Date): Date | null;
+  tick(now: Date): Promise<void>;
+}
+
+export interface SchedulerDeps {
+  store: Store;
+  runs: RunRepository;
+  states: PolicyStates;
+  tasks: TaskGroup;
+  clock: Clock;
+  log: Logger;
+  /** a stored pending backup run to start (or queue) */
+  dispatch(run: Run): Promise<void>;
+}
+
+export interface SchedulerOptions {
+  /** the longest sleep before the clock is read again (wall-clock jumps, suspend); default 60 s */
+  maxSleepMs?: number;
+}
+
+interface Entry {
+  name: string;
+  cluster: string;
+  schedule: Schedule;
+  paused: boolean;
+  catchUp: 'once' | 'skip';
+  /** the latest scheduled time recorded, or when the schedule took effect */
+  after: Date;
+  /** next time something is due; null when the schedule has no future run */
+  nextAt: number | null;
+}
+
+export class Scheduler {
+  private readonly entries = new Map<string, Entry>();
+  private readonly jobs: ScheduledJob[] = [];
+  private wakeController = new AbortController();
+  private readonly maxSleepMs: number;
+  private started = false;
+
+  constructor(
+    private readonly deps: SchedulerDeps,
+    options: SchedulerOptions = {},
+  ) {
+    this.maxSleepMs = options.maxSleepMs ?? 60_000;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    void this.deps.tasks.spawn('scheduler', (signal) => this.loop(signal));
+  }
+
+  addJob(job: ScheduledJob): void {
+    this.jobs.push(job);
+    this.wake();
+  }
+
+  wake(): void {
+    this.wakeController.abort();
+  }
+
+  async policyChanged(name: string): Promise<void> {
+    const row = await this.deps.store.db.selectFrom('policies').select(['name', 'cluster', 'spec']).where('name', '=', name).executeTakeFirst();
+    if (!row) return this.policyRemoved(name);
+    const spec = JSON.parse(row.spec) as Policy;
+    if (spec.mode !== 'physical') {
+      this.entries.delete(name);
+      return;
+    }
+    const effectiveFrom = await this.deps.states.ensure(name, row.cluster, spec.schedule);
+    const latest = await this.deps.runs.latestScheduledFor(name, 'backup');
+    this.entries.set(name, this.entry(name, row.cluster, spec, effectiveFrom, latest));
+    this.wake();
+  }
+
+  policyRemoved(name: string): void {
+    this.entries.delete(name);
+    this.wake();
+  }
+
+  nextRuns(policy: string, count = 5): PlannedRun[] {
+    const e = this.entries.get(policy);
+    if (!e || e.paused) return [];
+    const now = this.deps.clock.now();
+    return nextRuns(e.schedule, e.after > now ? e.after : now, count);
+  }
+
+  /** Policies the loop follows (for status and tests). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private entry(name: string, cluster: string, spec: Policy, effectiveFrom: Date, latest: Date | undefined): Entry {
+    const after = latest && latest > effectiveFrom ? latest : effectiveFrom;
+    const e: Entry = { name, cluster, schedule: spec.schedule, paused: spec.paused, catchUp: spec.catch_up, after, nextAt: null };
+    e.nextAt = this.nextAfter(e);
+    return e;
+  }
+
+  private nextAfter(e: Entry): number | null {
+    const [next] = nextRuns(e.schedule, e.after, 1);
+    return next ? next.at.getTime() : null;
+  }
+
+  private async load(): Promise<void> {
+    const { store, runs, states } = this.deps;
+    const [rows, latest, known] = await Promise.all([
+      store.db.selectFrom('policies').select(['name', 'cluster', 'spec']).execute(),
+      runs.latestScheduled('backup'),
+      states.all(),
+    ]);
+    const effective = new Map(known.map((s) => [s.policy, s]));
+    this.entries.clear();
+    for (const row of rows) {
+      const spec = JSON.parse(row.spec) as Policy;
+      if (spec.mode !== 'physical') continue;
+      const state = effective.get(row.name);
+      const unchanged = state && state.schedule_key === scheduleKey(spec.schedule) && state.cluster === row.cluster;
+      const from = unchanged ? new Date(state.effective_from) : await states.ensure(row.name, row.cluster, spec.schedule);
+      this.entries.set(row.name, this.entry(row.name, row.cluster, spec, from, latest.get(row.name)));
+    }
+  }
+
+  private async loop(signal: AbortSignal): Promise<void> {
+    await this.load();
+    while (!signal.aborted) {
+      const now = this.deps.clock.now();
+      const nowMs = now.getTime();
+      for (const e of [...this.entries.values()]) {
+        if (e.nextAt !== null && e.nextAt <= nowMs) {
+          try {
+            await this.fire(e, now);
+          } catch (err) {
+            if (isAbort(err)) throw err;
+            this.deps.log.error({ err: describe(err), policy: e.name }, `scheduling policy ${e.name} failed`);
+            // try again on the next pass, not in a tight loop
+            e.nextAt = nowMs + Math.min(this.maxSleepMs, 60_000);
+          }
+        }
+      }
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const job of this.jobs) {
+        let at: Date | null = null;
+        try {
+          at = job.nextWakeAt(now);
+          if (at && at.getTime() <= nowMs) {
+            await job.tick(now);
+            at = job.nextWakeAt(this.deps.clock.now());
+          }
+        } catch (err) {
+          if (isAbort(err)) throw err;
+          this.deps.log.error({ err: describe(err), job: job.name }, `scheduled job ${job.name} failed`);
+          at = new Date(nowMs + 60_000);
+        }
+        if (at) earliest = Math.min(earliest, Math.max(at.getTime(), nowMs + 1));
+      }
+      for (const e of this.entries.values()) if (e.nextAt !== null && e.nextAt < earliest) earliest = e.nextAt;
+      const current = this.deps.clock.now().getTime();
+      const sleepMs = Math.max(0, Math.min(earliest - current, this.maxSleepMs));
+      if (this.wakeController.signal.aborted) this.wakeController = new AbortController();
+      try {
+        await this.deps.tasks.sleep(sleepMs, this.wakeController.signal);
+      } catch (err) {
+        if (!isAbort(err) || signal.aborted) throw err;
+        // woken by a policy change: loop again
+      }
+    }
+  }
+
+  /** Records what is due for one policy now. */
+  private async fire(e: Entry, now: Date): Promise<void> {
+    const { runs, log } = this.deps;
+    const decision = decideDue({ schedule: e.schedule, after: e.after, now, catchUp: e.catchUp, paused: e.paused });
+    let latest = e.after;
+    for (const s of decision.skipped) {
+      await runs.create({
+        policy: e.name,
+        cluster: e.cluster,
+        kind: 'backup',
+        type: s.type,
+        trigger: 'scheduled',
+        scheduled_at: s.at,
+        state: s.reason === 'paused' ? 'skipped' : 'missed',
+        reason:
+          s.reason === 'paused'
+            ? 'the policy is paused'
+            : `the daemon was not running at the scheduled time${e.catchUp === 'skip' ? ' (catch_up: skip)' : '; only the latest missed run is caught up (catch_up: once)'}`,
+      });
+      if (s.at > latest) latest = s.at;
+    }
+    if (decision.run) {
+      const r = decision.run;
+      const { run, created } = await runs.create({
+        policy: e.name,
+        cluster: e.cluster,
+        kind: 'backup',
+        type: r.type,
+        trigger: r.catchUp ? 'catch_up' : 'scheduled',
+        scheduled_at: r.at,
+        details: r.catchUp ? { catch_up: true, started_late_ms: now.getTime() - r.at.getTime() } : undefined,
+      });
+      if (r.at > latest) latest = r.at;
+      if (created) {
+        log.info({ policy: e.name, run: run.id }, `policy ${e.name}: ${r.type} backup due at ${r.at.toISOString()}${r.catchUp ? ' (catch-up)' : ''}`);
+        await this.deps.dispatch(run);
+      }
+    }
+    e.after = latest;
+    e.nextAt = this.nextAfter(e);
+    // Nothing recorded (e.g. a time within the grace window not reached yet): look again at that time.
+    if (e.nextAt !== null && e.nextAt <= now.getTime()) e.nextAt = now.getTime() + 1_000;
+  }
+}
