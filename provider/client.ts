@@ -1,5 +1,6 @@
 // REST client for obbackupd: bearer token, JSON, the daemon's {error, message, details} kept intact,
-// and short connect timeouts so a daemon that is down fails in seconds with a clear message.
+// and timeouts: a daemon that is down fails at once (connection refused) or within the connect timeout
+// (10 s, unreachable host); one that accepts but never answers fails after the request timeout.
 
 export interface ErrorDetail {
   path: string;
@@ -32,8 +33,6 @@ export interface ClientOptions {
   token?: string;
   /** Time allowed for one request (default 30 s). */
   timeoutMs?: number;
-  /** Time allowed to get a first answer when the daemon may be down (default 5 s). */
-  connectTimeoutMs?: number;
   userAgent?: string;
 }
 
@@ -50,14 +49,12 @@ export class ObbackupClient {
   readonly endpoint: string;
   private readonly token?: string;
   private readonly timeoutMs: number;
-  private readonly connectTimeoutMs: number;
   private readonly userAgent: string;
 
   constructor(options: ClientOptions) {
     this.endpoint = normalizeEndpoint(options.endpoint);
     this.token = options.token;
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.userAgent = options.userAgent ?? 'terraform-provider-obbackup';
   }
 
@@ -73,14 +70,12 @@ export class ObbackupClient {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
     }
-    // A separate, shorter deadline for the first byte: a daemon that is down or hung fails fast.
-    const firstByte = AbortSignal.timeout(Math.min(this.connectTimeoutMs, timeoutMs));
     let response: Response;
     try {
-      response = await fetch(url, { method, headers, body, signal: AbortSignal.any([signal, firstByte]) });
+      response = await fetch(url, { method, headers, body, signal });
     } catch (e) {
       if (options.signal?.aborted) throw abortError(options.signal);
-      throw new UnreachableError(this.describeFailure(e, firstByte.aborted ? Math.min(this.connectTimeoutMs, timeoutMs) : timeoutMs));
+      throw new UnreachableError(this.describeFailure(e, timeoutMs));
     }
     let text: string;
     try {
@@ -103,8 +98,9 @@ export class ObbackupClient {
     const code = cause?.code ?? '';
     const where = `obbackupd at ${this.endpoint}`;
     const hint = 'Check that the daemon is running and that `endpoint` (or OBBACKUP_ENDPOINT) points at it.';
-    if ((e as Error)?.name === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT')
-      return `${where} did not answer within ${(timeoutMs / 1000).toFixed(0)} s. ${hint}`;
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return `cannot connect to ${where}: no answer to the connection attempt (host unreachable or filtered). ${hint}`;
+    if ((e as Error)?.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT')
+      return `${where} did not answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}. ${hint}`;
     if (code === 'ECONNREFUSED') return `cannot connect to ${where}: connection refused. ${hint}`;
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve the host of ${where}. ${hint}`;
     if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `${where} closed the connection. ${hint}`;

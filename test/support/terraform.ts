@@ -45,7 +45,9 @@ export async function createTerraformWorkspace(env: NodeJS.ProcessEnv = {}): Pro
   delete baseEnv.TF_LOG;
   const start = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
     const started = performance.now();
-    const child = spawn('terraform', [...args.slice(0, 1), '-no-color', ...args.slice(1)], { cwd: workdir, env: { ...baseEnv, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // -no-color goes after the (sub)command: `state rm -no-color ADDR`, `plan -no-color`.
+    const at = ['state', 'providers', 'workspace'].includes(args[0]) ? 2 : 1;
+    const child = spawn('terraform', [...args.slice(0, at), '-no-color', ...args.slice(at)], { cwd: workdir, env: { ...baseEnv, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
