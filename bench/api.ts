@@ -1,0 +1,153 @@
+// obbackupd read path: with 1,000 policies stored (SQLite, the embedded default), GET /v1/policies/{name}
+// and GET /v1/policies next to a trivial route of the same fastify app (same auth hook, same request
+// logging), in the same process and the same run, all loaded by autocannon from a worker thread.
+// Goal: single GET >= 0.5x the trivial route's requests/s.
+//
+//   npx tsx bench/api.ts [--seconds 5] [--connections 10]
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { sql } from 'kysely';
+import pino from 'pino';
+import { coreRoutes, type RouteModule } from '../daemon/api/index.js';
+import { buildApp } from '../daemon/app.js';
+import { createLogger } from '../daemon/log.js';
+import { SecretBox } from '../daemon/secrets/index.js';
+import { openStore } from '../daemon/store/index.js';
+
+const POLICIES = 1000;
+
+export interface Measurement {
+  route: string;
+  requests_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  non_2xx: number;
+}
+
+export interface ApiBenchResult {
+  policies: number;
+  trivial: Measurement;
+  single: Measurement;
+  list: Measurement;
+  /** single GET requests/s ÷ trivial route requests/s (goal >= 0.5) */
+  single_ratio: number;
+  /** list GET requests/s ÷ trivial route requests/s */
+  list_ratio: number;
+}
+
+const trivialRoute: RouteModule = (app) => {
+  app.get('/bench/trivial', async () => ({ ok: true }));
+};
+
+async function load(url: string, token: string, paths: string[], seconds: number, connections: number): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    connections,
+    duration: seconds,
+    workers: 1,
+    headers: { authorization: `Bearer ${token}` },
+    // A fixed cycle of requests (no functions: the load runs in a worker thread).
+    requests: paths.map((p) => ({ method: 'GET', path: p })),
+  });
+}
+
+function measurement(route: string, r: autocannon.Result): Measurement {
+  return {
+    route,
+    requests_per_s: Math.round(r.requests.average),
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non_2xx: r.non2xx,
+  };
+}
+
+export async function run(options: { seconds?: number; connections?: number; log?: (line: string) => void } = {}): Promise<ApiBenchResult> {
+  const seconds = options.seconds ?? 5;
+  const connections = options.connections ?? 10;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'obbackup-bench-api-'));
+  const store = await openStore({ url: 'sqlite:', dataDir });
+  // Request logs on, as in production, written to /dev/null so they cost what they cost.
+  const logger = createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: false }) });
+  const token = randomBytes(32).toString('base64url');
+  const app = await buildApp({ store, secrets: new SecretBox(randomBytes(32)), token, logger, routes: [...coreRoutes, trivialRoute] });
+  try {
+    // Seeding goes through the API; per-commit fsync is switched off for it only (reads do not fsync).
+    await sql`PRAGMA synchronous = OFF`.execute(store.db);
+    const put = async (url: string, body: unknown) => {
+      const res = await app.inject({ method: 'PUT', url, headers: { authorization: `Bearer ${token}` }, payload: body as object });
+      if (res.statusCode !== 201) throw new Error(`seeding ${url}: ${res.statusCode} ${res.body}`);
+    };
+    await put('/v1/storages/nfs_main', { type: 'file', path: '/backup/main' });
+    await put('/v1/storages/oss_dr', { type: 'oss', path: 'dr-bucket/ob', endpoint: 'oss.example', access_key_id: 'id', access_key_secret: 'secret' });
+    const seedStart = performance.now();
+    for (let i = 0; i < POLICIES; i++) {
+      const name = `ob-${String(i).padStart(4, '0')}`;
+      await put(`/v1/clusters/${name}`, { host: `10.0.${i >> 8}.${i & 255}`, password: `pw-${i}` });
+      await put(`/v1/policies/${name}`, {
+        cluster: name,
+        storage: 'nfs_main',
+        schedule: { period: 'weekly', time: '02:00', timezone: 'Asia/Shanghai', days: [{ day: 1, type: 'full' }, { day: 3, type: 'incremental' }, { day: 5, type: 'incremental' }] },
+        cleanup: { enabled: true, retention_days: 30 },
+        secondary: { enabled: true, storage: 'oss_dr', retention_days: 14, schedule: { period: 'weekly', time: '05:00', days: [{ day: 7, type: 'full' }] } },
+      });
+    }
+    await sql`PRAGMA synchronous = FULL`.execute(store.db);
+    log(`api: seeded ${POLICIES} clusters and ${POLICIES} policies through the API in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const singlePaths = Array.from({ length: POLICIES }, (_, i) => `/v1/policies/ob-${String(i).padStart(4, '0')}`);
+    // Warm-up, then trivial / single / list / trivial again; the trivial figure is the mean of its two runs.
+    await load(url, token, ['/bench/trivial', ...singlePaths.slice(0, 50)], 1, connections);
+    const trivialA = await load(url, token, ['/bench/trivial'], seconds, connections);
+    const single = await load(url, token, singlePaths, seconds, connections);
+    const list = await load(url, token, ['/v1/policies'], seconds, connections);
+    const trivialB = await load(url, token, ['/bench/trivial'], seconds, connections);
+
+    const trivial = measurement('GET /bench/trivial', trivialA);
+    const trivialBm = measurement('GET /bench/trivial', trivialB);
+    trivial.requests_per_s = Math.round((trivial.requests_per_s + trivialBm.requests_per_s) / 2);
+    trivial.p50_ms = Math.max(trivial.p50_ms, trivialBm.p50_ms);
+    trivial.p99_ms = Math.max(trivial.p99_ms, trivialBm.p99_ms);
+    trivial.errors += trivialBm.errors;
+    trivial.non_2xx += trivialBm.non_2xx;
+    const result: ApiBenchResult = {
+      policies: POLICIES,
+      trivial,
+      single: measurement('GET /v1/policies/{name}', single),
+      list: measurement('GET /v1/policies (1,000 items)', list),
+      single_ratio: 0,
+      list_ratio: 0,
+    };
+    result.single_ratio = Number((result.single.requests_per_s / trivial.requests_per_s).toFixed(3));
+    result.list_ratio = Number((result.list.requests_per_s / trivial.requests_per_s).toFixed(4));
+
+    log(`api: ${connections} connections, ${seconds} s per route, autocannon in a worker thread, SQLite store`);
+    log('route                              req/s      p50 ms   p99 ms   errors  non-2xx');
+    for (const m of [result.trivial, result.single, result.list]) {
+      log(
+        `${m.route.padEnd(34)} ${String(m.requests_per_s).padStart(8)} ${String(m.p50_ms).padStart(9)} ${String(m.p99_ms).padStart(8)} ${String(m.errors).padStart(8)} ${String(m.non_2xx).padStart(8)}`,
+      );
+    }
+    log(`api: trivial route runs before and after: ${trivialA.requests.average.toFixed(0)} and ${trivialB.requests.average.toFixed(0)} req/s`);
+    log(`api: single GET / trivial = ${result.single_ratio.toFixed(2)}x (goal >= 0.5x: ${result.single_ratio >= 0.5 ? 'met' : 'NOT met'})`);
+    log(`api: list GET (1,000 policies) / trivial = ${result.list_ratio.toFixed(3)}x`);
+    return result;
+  } finally {
+    await app.close();
+    await store.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' } } });
+  await run({ seconds: values.seconds ? Number(values.seconds) : undefined, connections: values.connections ? Number(values.connections) : undefined });
+}
