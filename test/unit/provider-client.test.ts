@@ -49,7 +49,7 @@ describe('ObbackupClient', () => {
         JSON.stringify({ error: 'validation_failed', message: 'invalid policy "p": 1 problem', details: [{ path: 'schedule.days', message: 'too many' }] }),
       ),
     );
-    const err = await new ObbackupClient({ endpoint: url }).request('PUT', '/v1/policies/p', { body: {} }).catch((e: Error) => e);
+    const err = (await new ObbackupClient({ endpoint: url }).request('PUT', '/v1/policies/p', { body: {} }).catch((e: Error) => e)) as Error;
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ status: 400, code: 'validation_failed', message: 'invalid policy "p": 1 problem', details: [{ path: 'schedule.days', message: 'too many' }] });
   });
@@ -71,7 +71,7 @@ describe('ObbackupClient', () => {
   it('a daemon that is down fails at once with a clear message', async () => {
     const port = await closedPort();
     const started = performance.now();
-    const err = await new ObbackupClient({ endpoint: `127.0.0.1:${port}` }).request('GET', '/healthz').catch((e: Error) => e);
+    const err = (await new ObbackupClient({ endpoint: `127.0.0.1:${port}` }).request('GET', '/healthz').catch((e: Error) => e)) as Error;
     expect(err).toBeInstanceOf(UnreachableError);
     expect(err.message).toBe(
       `cannot connect to obbackupd at http://127.0.0.1:${port}: connection refused. Check that the daemon is running and that \`endpoint\` (or OBBACKUP_ENDPOINT) points at it.`,
@@ -83,7 +83,7 @@ describe('ObbackupClient', () => {
     const url = await serveWith(() => {
       /* never answers */
     });
-    const err = await new ObbackupClient({ endpoint: url, timeoutMs: 300 }).request('GET', '/v1/clusters').catch((e: Error) => e);
+    const err = (await new ObbackupClient({ endpoint: url, timeoutMs: 300 }).request('GET', '/v1/clusters').catch((e: Error) => e)) as Error;
     expect(err).toBeInstanceOf(UnreachableError);
     expect(err.message).toContain('did not answer within 300 ms');
   });
@@ -91,7 +91,7 @@ describe('ObbackupClient', () => {
   it('cancellation wins over the timeout and is not reported as unreachable', async () => {
     const url = await serveWith(() => {});
     const controller = new AbortController();
-    const pending = new ObbackupClient({ endpoint: url }).request('GET', '/slow', { signal: controller.signal }).catch((e: Error) => e);
+    const pending = new ObbackupClient({ endpoint: url }).request('GET', '/slow', { signal: controller.signal }).catch((e: Error) => e) as Promise<Error>;
     setTimeout(() => controller.abort(new DOMException('stop', 'AbortError')), 50);
     const err = await pending;
     expect(err.name).toBe('AbortError');
