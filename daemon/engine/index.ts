@@ -11,6 +11,7 @@
  *   engine.policyStates.get(policy)       // apply state: pending | applying | applied | failed | refused
  *   await engine.verifyCluster(name, spec)   // PUT /v1/clusters: reachable? (throws ClusterCheckError)
  *   engine.policyPut(name) / engine.policyDeleted(name) / engine.clusterPut(name) / engine.clusterDeleted(name)
+ *   engine.opsContext()                   // what cleanup, secondary backup and alarms use (ops-context.ts)
  *   await engine.settled()                // tests on simulated time: wait until all work sleeps
  *   await engine.stop()
  */
@@ -25,6 +26,7 @@ import { BackupService, type BackupOptions } from './backup.js';
 import { systemClock, type Clock } from './clock.js';
 import { ClusterRegistry, type ClusterProbe, type StatementObserver } from './clusters.js';
 import { clusterFromSpec, ConfigReader, type LoadedCluster } from './config.js';
+import { storageResolver, type OpsContext } from './ops-context.js';
 import { PolicyStates } from './policy-state.js';
 import { RunRepository } from './runs.js';
 import { describe, isAbort, messageOf, TaskGroup } from './tasks.js';
@@ -123,6 +125,22 @@ export class Engine {
   async stop(): Promise<void> {
     await this.tasks.stop();
     await this.clusters.closeAll();
+  }
+
+  /** Shared drivers, the run table and the clock for cleanup, secondary backup and alarms. */
+  opsContext(): OpsContext {
+    return {
+      store: this.deps.store,
+      runs: this.runs,
+      clock: this.clock,
+      log: this.deps.log,
+      driver: async (name) => {
+        const cluster = await this.config.cluster(name);
+        if (!cluster) throw new Error(`cluster "${name}" does not exist`);
+        return this.clusters.driver(cluster);
+      },
+      storage: storageResolver(this.deps.store, this.deps.secrets),
+    };
   }
 
   settled(timeoutMs?: number): Promise<void> {
