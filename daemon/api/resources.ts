@@ -41,7 +41,7 @@ export interface ResourceRoutes<K extends ResourceKind> {
 type Params = { name: string };
 
 /** The URL name must satisfy the same rule as the body's `name` (the model's). */
-function nameFromUrl(kind: ResourceKind, request: FastifyRequest): string {
+export function nameFromUrl(kind: ResourceKind, request: FastifyRequest): string {
   const { name } = request.params as Params;
   const schema = (resources[kind].spec as unknown as z.ZodObject).shape.name as z.ZodOptional<z.ZodString>;
   const parsed = schema.unwrap().safeParse(name);

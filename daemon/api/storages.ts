@@ -1,8 +1,17 @@
-import { conflict } from './errors.js';
-import { describePolicies, resourceRoutes } from './resources.js';
+import type { FastifyInstance } from 'fastify';
+import type { StorageSpec } from '../../model/index.js';
+import { openSecrets } from '../secrets/index.js';
+import { testStorage, type StorageConfig } from '../storage/index.js';
+import type { DaemonContext } from './context.js';
+import { conflict, notFound } from './errors.js';
+import { errorResponse, jsonResponse } from './openapi.js';
+import { describePolicies, nameFromUrl, resourceRoutes } from './resources.js';
+
+/** One OSS request of the test may take this long; the whole test answers within a few of them. */
+const TEST_REQUEST_TIMEOUT_MS = 15_000;
 
 /** /v1/storages: backup destinations; a storage used by a policy (primary or secondary) cannot be deleted. */
-export const storageRoutes = resourceRoutes({
+const storageResourceRoutes = resourceRoutes({
   kind: 'storage',
   table: 'storages',
   async beforeDelete({ store, trx }, name) {
@@ -12,3 +21,103 @@ export const storageRoutes = resourceRoutes({
     }
   },
 });
+
+const testReportSchema = {
+  type: 'object',
+  required: ['name', 'version', 'tested_at', 'ok', 'storage', 'steps', 'capacity_alarm_threshold', 'over_capacity_threshold'],
+  properties: {
+    name: { type: 'string' },
+    version: { type: 'integer', description: 'the storage version tested' },
+    tested_at: { type: 'string', format: 'date-time' },
+    ok: { type: 'boolean', description: 'every step passed' },
+    storage: { type: 'string', description: 'file:///path or oss://bucket/prefix (endpoint)' },
+    steps: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['step', 'ok', 'duration_ms'],
+        properties: {
+          step: { enum: ['write', 'read', 'list', 'delete', 'usage'] },
+          ok: { type: 'boolean' },
+          duration_ms: { type: 'integer' },
+          error: { type: 'string' },
+        },
+      },
+    },
+    usage: {
+      type: 'object',
+      properties: {
+        used_bytes: { type: 'integer' },
+        object_count: { type: 'integer' },
+        capacity_bytes: { type: ['integer', 'null'] },
+        available_bytes: { type: ['integer', 'null'] },
+        used_percent: { type: ['number', 'null'] },
+      },
+    },
+    capacity_alarm_threshold: { type: 'integer' },
+    over_capacity_threshold: { type: ['boolean', 'null'], description: 'null when the usage percentage is unknown' },
+    error: { type: 'string', description: 'the first failure, for a person' },
+    error_code: { type: 'string' },
+  },
+};
+
+/**
+ * POST /v1/storages/{name}/test: writes, reads, lists and deletes a probe object on the stored
+ * configuration and reports usage against the capacity alarm threshold. 200 whenever the test ran;
+ * `ok` says whether the storage passed.
+ */
+function storageTestRoute(app: FastifyInstance, ctx: DaemonContext): void {
+  app.post(
+    '/v1/storages/:name/test',
+    {
+      config: {
+        openapi: {
+          summary: 'Test a storage: write, read, list and delete a probe object; report usage',
+          tags: ['storages'],
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: jsonResponse('The test ran; `ok` tells whether the storage passed', testReportSchema),
+            400: errorResponse('Bad name'),
+            401: errorResponse('Missing or wrong token'),
+            404: errorResponse('No such storage'),
+          },
+        },
+      },
+    },
+    async (request) => {
+      const name = nameFromUrl('storage', request);
+      const record = await ctx.store.resources.get('storages', name);
+      if (!record) throw notFound(`storage "${name}" does not exist`);
+      const spec = record.spec as Omit<StorageSpec, 'name' | 'version' | 'access_key_secret'>;
+      const config: StorageConfig =
+        spec.type === 'file'
+          ? { type: 'file', path: spec.path }
+          : {
+              type: 'oss',
+              path: spec.path,
+              endpoint: spec.endpoint!,
+              access_key_id: spec.access_key_id!,
+              access_key_secret: openSecrets(ctx.secrets, 'storage', record).access_key_secret!,
+            };
+      const report = await testStorage(config, { requestTimeoutMs: TEST_REQUEST_TIMEOUT_MS });
+      const usedPercent = report.usage?.used_percent ?? null;
+      return {
+        name,
+        version: record.version,
+        tested_at: new Date().toISOString(),
+        ok: report.ok,
+        storage: report.storage,
+        steps: report.steps,
+        ...(report.usage ? { usage: report.usage } : {}),
+        capacity_alarm_threshold: spec.capacity_alarm_threshold,
+        over_capacity_threshold: usedPercent === null ? null : usedPercent >= spec.capacity_alarm_threshold,
+        ...(report.error !== undefined ? { error: report.error, error_code: report.error_code } : {}),
+      };
+    },
+  );
+}
+
+export async function storageRoutes(app: FastifyInstance, ctx: DaemonContext): Promise<void> {
+  await storageResourceRoutes(app, ctx);
+  storageTestRoute(app, ctx);
+}

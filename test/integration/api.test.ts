@@ -2,9 +2,12 @@
  * Every route and status code of the clusters, storages and policies API, against SQLite and against a
  * real MariaDB, through HTTP on a real listener.
  */
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorBodySchema } from '../../model/index.js';
-import { BACKENDS, fixtures, useDaemon, type ApiResponse } from '../support/daemon.js';
+import { startOssSim, type OssSim } from '../../simulator/oss/index.js';
+import { BACKENDS, fixtures, tempDir, useDaemon, type ApiResponse } from '../support/daemon.js';
 
 function expectError(res: ApiResponse, status: number, code: string) {
   expect(res.status, res.text).toBe(status);
@@ -35,6 +38,7 @@ for (const backend of BACKENDS) {
           expect(Object.keys(res.body.paths[`/v1/${plural}/{name}`]).sort()).toEqual(['delete', 'get', 'put']);
           expect(Object.keys(res.body.paths[`/v1/${plural}`])).toEqual(['get']);
         }
+        expect(res.body.paths['/v1/storages/{name}/test'].post.responses['200']).toBeDefined();
         const schemas = res.body.components.schemas;
         expect(schemas.Cluster.properties.password).toBeUndefined();
         expect(schemas.Cluster.properties.password_fingerprint.type).toBe('string');
@@ -254,6 +258,72 @@ for (const backend of BACKENDS) {
         expect((await d().api('DELETE', '/v1/storages/tmp_store')).status).toBe(204);
         expectError(await d().api('GET', '/v1/storages/tmp_store'), 404, 'not_found');
         expectError(await d().api('DELETE', '/v1/storages/tmp_store'), 404, 'not_found');
+      });
+    });
+
+    describe('POST /v1/storages/{name}/test', () => {
+      const OSS_ID = 'test-key-id';
+      const OSS_SECRET = 'test-key-secret-0123456789';
+      let oss: OssSim;
+      let dir: string;
+      beforeAll(async () => {
+        oss = await startOssSim({ accessKeyId: OSS_ID, accessKeySecret: OSS_SECRET, buckets: ['obbackup-test'] });
+        dir = tempDir('obbackup-storage-test-');
+      });
+      afterAll(async () => {
+        await oss?.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      });
+
+      it('a reachable file storage passes every step, reports usage against the threshold and leaves no probe', async () => {
+        await d().api('PUT', '/v1/storages/t_file', fixtures.fileStorage({ path: dir, capacity_alarm_threshold: 99 }));
+        const res = await d().api('POST', '/v1/storages/t_file/test');
+        expect(res.status, res.text).toBe(200);
+        expect(res.body).toMatchObject({ name: 't_file', version: 1, ok: true, storage: `file://${dir}`, capacity_alarm_threshold: 99 });
+        expect(res.body.steps.map((s: { step: string; ok: boolean }) => [s.step, s.ok])).toEqual([
+          ['write', true],
+          ['read', true],
+          ['list', true],
+          ['delete', true],
+          ['usage', true],
+        ]);
+        expect(res.body.usage.capacity_bytes).toBeGreaterThan(0);
+        expect(res.body.over_capacity_threshold).toBe(res.body.usage.used_percent >= 99);
+        expect(fs.readdirSync(dir)).toEqual([]);
+      });
+
+      it('a missing directory fails the test with a message naming it (200, ok false)', async () => {
+        const missing = path.join(dir, 'not-there');
+        await d().api('PUT', '/v1/storages/t_missing', fixtures.fileStorage({ path: missing }));
+        const res = await d().api('POST', '/v1/storages/t_missing/test');
+        expect(res.status).toBe(200);
+        expect(res.body.ok).toBe(false);
+        expect(res.body.error).toContain(missing);
+        expect(res.body.steps[0]).toMatchObject({ step: 'write', ok: false });
+      });
+
+      it('an OSS storage is tested with its decrypted secret; a wrong secret fails without being shown', async () => {
+        const body = { type: 'oss', path: 'obbackup-test/prod', endpoint: oss.endpoint, access_key_id: OSS_ID, access_key_secret: OSS_SECRET };
+        expect((await d().api('PUT', '/v1/storages/t_oss', body)).status).toBe(201);
+        const good = await d().api('POST', '/v1/storages/t_oss/test');
+        expect(good.status).toBe(200);
+        expect(good.body.ok, good.text).toBe(true);
+        expect(oss.listObjects('obbackup-test')).toEqual([]);
+
+        const wrongSecret = 'wrong-secret-value-987654';
+        await d().api('PUT', '/v1/storages/t_oss_bad', { ...body, access_key_secret: wrongSecret });
+        const bad = await d().api('POST', '/v1/storages/t_oss_bad/test');
+        expect(bad.status).toBe(200);
+        expect(bad.body.ok).toBe(false);
+        expect(bad.body.error).toBeTruthy();
+        expect(bad.text).not.toContain(wrongSecret);
+        expect(bad.text).not.toContain(OSS_SECRET);
+      });
+
+      it('404 for a missing storage, 400 for a bad name, 401 without a token', async () => {
+        expectError(await d().api('POST', '/v1/storages/nowhere/test'), 404, 'not_found');
+        expectError(await d().api('POST', '/v1/storages/no-dash/test'), 400, 'validation_failed');
+        expectError(await d().api('POST', '/v1/storages/t_file/test', undefined, { token: null }), 401, 'unauthorized');
       });
     });
 
