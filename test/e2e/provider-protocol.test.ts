@@ -1,6 +1,8 @@
 // The plugin protocol end to end: the bundled provider, installed from a filesystem mirror, driven by the
 // real terraform binary, managing obbackup_storage against a test double of the storage routes.
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStorageApi } from '../support/fake-storage-api.js';
@@ -124,5 +126,29 @@ describe('terraform with the bundled provider', () => {
     expect(plan.stderr).toContain('Cannot reach obbackupd');
     expect(plan.stderr).toContain('connection refused');
     expect(plan.ms).toBeLessThan(15_000);
+  }, 60_000);
+
+  it('Ctrl-C during a long apply stops the provider call cleanly', async () => {
+    api.putDelayMs = 60_000;
+    tf.write(storageTf('slow_one', '/backup/slow'));
+    const { child, done } = tf.start(['apply', '-auto-approve']);
+    const deadline = Date.now() + 30_000;
+    while (!api.requests.includes('PUT /v1/storages/slow_one')) {
+      if (Date.now() > deadline) throw new Error(`the apply never reached the daemon: ${api.requests.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const interrupted = performance.now();
+    child.kill('SIGINT');
+    const result = await done;
+    api.putDelayMs = 0;
+    expect(performance.now() - interrupted).toBeLessThan(10_000);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('Interrupt received');
+    expect(result.stderr).toContain('Error: Operation cancelled');
+    expect(result.stderr).not.toMatch(/at .*\.(ts|cjs):\d+/);
+    // no provider process left behind
+    const ps = execFileSync('ps', ['-eo', 'args']).toString();
+    expect(ps).not.toContain(join(tf.root, 'mirror'));
+    expect(api.storages.has('slow_one')).toBe(false);
   }, 60_000);
 });

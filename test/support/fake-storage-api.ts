@@ -11,6 +11,8 @@ export interface FakeStorageApi {
   token: string;
   storages: Map<string, Record<string, unknown>>;
   requests: string[];
+  /** Holds each PUT this long before answering (a slow storage test). */
+  putDelayMs: number;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,12 @@ export async function startFakeStorageApi(token = 'test-token'): Promise<FakeSto
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       requests.push(`${req.method} ${req.url}`);
+      if (req.method === 'PUT' && api.putDelayMs > 0) {
+        const timer = setTimeout(handle, api.putDelayMs);
+        res.on('close', () => clearTimeout(timer));
+      } else handle();
+    });
+    const handle = () => {
       if (req.headers.authorization !== `Bearer ${token}`) return send(401, { error: 'unauthorized', message: 'missing or invalid bearer token' });
       const m = /^\/v1\/storages\/([^/?]+)$/.exec(req.url ?? '');
       if (!m) return send(404, { error: 'not_found', message: `no route ${req.method} ${req.url}` });
@@ -65,15 +73,22 @@ export async function startFakeStorageApi(token = 'test-token'): Promise<FakeSto
         return send(existing ? 200 : 201, stored);
       }
       send(405, { error: 'bad_request', message: `method ${req.method} not allowed` });
-    });
+    };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
+  const api: FakeStorageApi = {
+    url: '',
     token,
     storages,
     requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    putDelayMs: 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  api.url = `http://127.0.0.1:${port}`;
+  return api;
 }
