@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startObSim, type ObSim } from '../../simulator/ob/index.js';
+import { startOssSim, type OssSim } from '../../simulator/oss/index.js';
 import { fixtures, request, tempDir, type ApiResponse } from '../support/daemon.js';
 import { acquireMariaDb, releaseMariaDb, type MariaDb } from '../support/mariadb.js';
 import { cleanEnv, runDaemonProcess, startDaemonProcess } from '../support/obbackupd-process.js';
@@ -26,31 +28,45 @@ function expectOneLineError(stderr: string, message: string) {
 }
 
 describe('restart after SIGKILL', () => {
+  // The daemon's engine connects to what it is given: a simulated OceanBase, a directory, an OSS endpoint.
+  const OB_PASSWORD = 'restart-sys-pass';
+  const OSS_ID = 'restart-key-id';
+  const OSS_SECRET = 'restart-key-secret';
   let mariadb: MariaDb;
+  let ob: ObSim;
+  let oss: OssSim;
   beforeAll(async () => {
-    mariadb = await acquireMariaDb();
+    [mariadb, ob, oss] = await Promise.all([
+      acquireMariaDb(),
+      startObSim({ obVersion: '4.2.1', password: OB_PASSWORD, tenants: ['app'] }),
+      startOssSim({ accessKeyId: OSS_ID, accessKeySecret: OSS_SECRET, buckets: ['restart-dr'] }),
+    ]);
   });
   afterAll(async () => {
-    await releaseMariaDb();
+    await Promise.all([releaseMariaDb(), ob?.stop(), oss?.stop()]);
   });
 
   for (const backend of ['sqlite', 'mariadb'] as const) {
     it(`keeps every object and version on ${backend}`, async () => {
       const dataDir = newDataDir();
+      const backupDir = newDataDir();
       const args = ['--listen', '127.0.0.1:0', '--data-dir', dataDir];
       if (backend === 'mariadb') args.push('--store', await mariadb.createDatabase());
+      const cluster = (overrides: Record<string, unknown> = {}) => ({ host: ob.host, port: ob.port, user: 'root@sys', password: OB_PASSWORD, ...overrides });
+      const primary = fixtures.fileStorage({ path: backupDir });
+      const secondaryStorage = fixtures.ossStorage({ path: 'restart-dr/ob', endpoint: oss.endpoint, access_key_id: OSS_ID, access_key_secret: OSS_SECRET });
 
       const first = await startDaemonProcess(args);
       const token = fs.readFileSync(path.join(dataDir, 'token'), 'utf8').trim();
       const api = (url: string, method: string, p: string, body?: unknown) => request(url, token, method, p, body);
       const ok = (res: ApiResponse, status: number) => expect(res.status, res.text).toBe(status);
 
-      ok(await api(first.url, 'PUT', '/v1/clusters/prod-ob4', fixtures.cluster()), 201);
-      ok(await api(first.url, 'PUT', '/v1/clusters/prod-ob4', fixtures.cluster({ port: 3881, password: 'rotated' })), 200);
-      ok(await api(first.url, 'PUT', '/v1/clusters/short-lived', fixtures.cluster()), 201);
+      ok(await api(first.url, 'PUT', '/v1/clusters/prod-ob4', cluster()), 201);
+      ok(await api(first.url, 'PUT', '/v1/clusters/prod-ob4', cluster({ tenants: ['app'] })), 200);
+      ok(await api(first.url, 'PUT', '/v1/clusters/short-lived', cluster()), 201);
       ok(await api(first.url, 'DELETE', '/v1/clusters/short-lived'), 204);
-      ok(await api(first.url, 'PUT', '/v1/storages/nfs_main', fixtures.fileStorage()), 201);
-      ok(await api(first.url, 'PUT', '/v1/storages/oss_dr', fixtures.ossStorage()), 201);
+      ok(await api(first.url, 'PUT', '/v1/storages/nfs_main', primary), 201);
+      ok(await api(first.url, 'PUT', '/v1/storages/oss_dr', secondaryStorage), 201);
       const policy = fixtures.policy('prod-ob4', 'nfs_main', {
         cleanup: { enabled: true, retention_days: 30 },
         secondary: { enabled: true, storage: 'oss_dr', retention_days: 14, schedule: { period: 'weekly', time: '05:00', days: [{ day: 7, type: 'full' }] } },
@@ -70,7 +86,7 @@ describe('restart after SIGKILL', () => {
         expect(second.stdout()).not.toContain('generated the');
         expect(await snapshot(second.url)).toEqual(before);
         // Same key after the restart: the same body is still "unchanged", a change bumps the version.
-        const same = await api(second.url, 'PUT', '/v1/clusters/prod-ob4', fixtures.cluster({ port: 3881, password: 'rotated' }));
+        const same = await api(second.url, 'PUT', '/v1/clusters/prod-ob4', cluster({ tenants: ['app'] }));
         expect([same.status, same.body.version]).toEqual([200, 2]);
         const next = await api(second.url, 'PUT', '/v1/policies/nightly', policy);
         expect([next.status, next.body.version]).toEqual([200, 3]);
