@@ -21,7 +21,7 @@ const OB_VERSION = '4.2.1';
 const TENANTS = ['shop', 'crm'];
 const CLUSTER = 'quickstart-ob4';
 const STACK = 'quickstart';
-const DEFAULT_TIME_SCALE = 60;
+const DEFAULT_TIME_SCALE = 10;
 const MARKER = '.obbackup-demo';
 const BACKUP_TIMEOUT_MS = 150_000;
 
@@ -35,7 +35,8 @@ to look next, and keeps everything running until Ctrl-C.
   --non-interactive  stop everything after the backup; exit 0 only when the backup succeeded
   --dir DIR          work directory (default ${join(tmpdir(), 'obbackup-demo')}); emptied at start, kept at
                      the end for its logs; it holds a marker file, other directories are never emptied
-  --time-scale N     simulated seconds per real second in the OceanBase simulator (default ${DEFAULT_TIME_SCALE})
+  --time-scale N     how much faster than real time the OceanBase simulator runs while the backup runs
+                     (default ${DEFAULT_TIME_SCALE}); otherwise it keeps real time, so its clock stays close to yours
 `;
 
 /** A step failed: `message` is one line; `log` is where the details are. */
@@ -270,12 +271,14 @@ class Demo {
       return value;
     } catch (err) {
       if (ticker) clearInterval(ticker);
-      this.say();
+      if (!this.abort.signal.aborted) this.say();
       throw err;
     }
   }
 
   async run(): Promise<number> {
+    // A reader that went away (a closed pipe) must not turn into a crash in the middle of stopping things.
+    this.out.on('error', () => {});
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.abort.signal.aborted) return;
       this.say(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping everything ...`);
@@ -336,16 +339,16 @@ class Demo {
           password: obPassword,
           tenants: TENANTS,
           dataDir: join(this.l.dir, 'obsim'),
-          timeScale: this.options.timeScale,
+          timeScale: 1,
         }).catch((err: unknown) => {
           throw new StepError(`obsim did not start: ${errorText(err)}`);
         });
         const sim = this.obsim;
         this.stops.push({ name: 'obsim', stop: () => sim.stop() });
-        this.log(`obsim ${sim.version} on ${sim.host}:${sim.port}, time x${this.options.timeScale}`);
+        this.log(`obsim ${sim.version} on ${sim.host}:${sim.port}`);
         return sim;
       },
-      (sim) => `root@sys on ${sim.host}:${sim.port}, simulated time x${this.options.timeScale}`,
+      (sim) => `root@sys on ${sim.host}:${sim.port}`,
     );
 
     const oss = await this.step(
@@ -391,7 +394,10 @@ class Demo {
       (summary) => summary,
     );
 
-    const run = await this.backupNow(api);
+    // The backup runs in simulated time sped up, the rest in real time: the backup takes seconds and the
+    // simulator's clock stays within a minute or two of the daemon's.
+    ob.setTimeScale(this.options.timeScale);
+    const run = await this.backupNow(api).finally(() => ob.setTimeScale(1));
     await this.step('Cluster status', () => this.status(api), () => 'GET /v1/clusters/' + CLUSTER + '/status');
     this.printNext(api, oss);
 
@@ -574,7 +580,7 @@ class Demo {
   private async backupNow(api: Api): Promise<{ state: string }> {
     this.checkAbort();
     this.stepNo++;
-    const label = `[${this.stepNo}/${this.totalSteps}] Backup now: full backup of ${CLUSTER}`;
+    const label = `[${this.stepNo}/${this.totalSteps}] Backup now: full backup of ${CLUSTER} (simulated time x${this.options.timeScale})`;
     this.currentStep = label;
     this.log(`step ${label}`);
     this.say(label);
@@ -718,7 +724,7 @@ class ProgressLine {
     // The step's message already names the jobs while tracking; job states are the fallback.
     const jobs = (run.jobs ?? []).filter((j) => j.status).map((j) => `${j.tenant ?? 'cluster'} ${j.status}`).join(', ');
     const what = step ? `${step.name}${step.message ? `: ${step.message}` : jobs ? `: ${jobs}` : ''}` : run.state;
-    const line = `      ${bar} ${pct === null ? '   ' : String(Math.round(pct)).padStart(3)}%  ${what}`;
+    const line = `      ${bar} ${pct === null ? '    ' : `${String(Math.round(pct)).padStart(3)}%`}  ${what}`;
     if (this.tty) {
       const cols = this.out.columns || 120;
       this.out.write(`\r\x1b[K${line.slice(0, cols - 1)}`);
