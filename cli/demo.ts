@@ -176,12 +176,12 @@ interface ApiAnswer {
   body: any;
 }
 
-async function call(api: Api, method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<ApiAnswer> {
+async function call(api: Api, method: string, path: string, body?: unknown): Promise<ApiAnswer> {
   const response = await fetch(`${api.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${api.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
-    signal: signal ?? AbortSignal.timeout(15_000),
+    signal: AbortSignal.timeout(15_000),
   });
   const text = await response.text();
   let parsed: unknown;
@@ -219,9 +219,6 @@ class Demo {
   private currentStep = '';
   private readonly totalSteps = 7;
   private l!: Layout;
-  private obsim?: ObSim;
-  private osssim?: OssSim;
-  private api?: Api;
   private daemonTokenFile?: string;
   private daemonExit?: Promise<string>;
   private readonly started = performance.now();
@@ -254,13 +251,11 @@ class Demo {
     const t0 = performance.now();
     this.currentStep = label;
     this.log(`step ${label}`);
-    let ticker: NodeJS.Timeout | undefined;
-    if (this.tty) {
-      this.out.write(`${label} ...`);
-      ticker = setInterval(() => this.out.write(`\r\x1b[K${label} ... ${Math.round((performance.now() - t0) / 1000)} s`), 1000);
-    } else {
-      this.out.write(`${label} ...`);
-    }
+    this.out.write(`${label} ...`);
+    // On a terminal the line counts the seconds of a long step; in a log it stays one line.
+    const ticker = this.tty
+      ? setInterval(() => this.out.write(`\r\x1b[K${label} ... ${Math.round((performance.now() - t0) / 1000)} s`), 1000)
+      : undefined;
     try {
       const value = await run();
       if (ticker) clearInterval(ticker);
@@ -310,7 +305,7 @@ class Demo {
         const log = err instanceof StepError ? (err.log ?? this.l?.demoLog) : this.l?.demoLog;
         if (this.l) this.log(`failure: ${(err as Error)?.stack ?? String(err)}`);
         const where = this.currentStep ? `step ${this.currentStep.replace(/^\[(\d+\/\d+)\] /, '$1 "')}"` : 'start-up';
-        this.say(`obbackup demo: ${where} failed: ${errorText(err)}${log ? ` (log: ${log})` : ''}`);
+        process.stderr.write(`obbackup demo: ${where} failed: ${errorText(err)}${log ? ` (log: ${log})` : ''}\n`);
         code = 1;
       }
     } finally {
@@ -334,7 +329,7 @@ class Demo {
     const ob = await this.step(
       `Start obsim: OceanBase ${OB_VERSION} with tenants ${TENANTS.join(', ')}`,
       async () => {
-        this.obsim = await startObSim({
+        const sim = await startObSim({
           obVersion: OB_VERSION,
           password: obPassword,
           tenants: TENANTS,
@@ -343,7 +338,6 @@ class Demo {
         }).catch((err: unknown) => {
           throw new StepError(`obsim did not start: ${errorText(err)}`);
         });
-        const sim = this.obsim;
         this.stops.push({ name: 'obsim', stop: () => sim.stop() });
         this.log(`obsim ${sim.version} on ${sim.host}:${sim.port}`);
         return sim;
@@ -354,7 +348,7 @@ class Demo {
     const oss = await this.step(
       'Start osssim: an OSS-compatible endpoint (buckets backup, backup-dr)',
       async () => {
-        this.osssim = await startOssSim({
+        const sim = await startOssSim({
           accessKeyId: 'demo-id',
           accessKeySecret: randomBytes(12).toString('base64url'),
           dataDir: join(this.l.dir, 'osssim'),
@@ -362,7 +356,6 @@ class Demo {
         }).catch((err: unknown) => {
           throw new StepError(`osssim did not start: ${errorText(err)}`);
         });
-        const sim = this.osssim;
         this.stops.push({ name: 'osssim', stop: () => sim.stop() });
         this.log(`osssim on ${sim.endpoint}`);
         return sim;
@@ -371,7 +364,6 @@ class Demo {
     );
 
     const api = await this.step('Start obbackupd on its embedded SQLite store', () => this.startDaemon(), (a) => a.url);
-    this.api = api;
 
     await this.step(
       'Install the Terraform provider into a demo-local mirror',

@@ -74,8 +74,7 @@ describe('obbackup demo --non-interactive', () => {
     writeFileSync(join(dir, 'precious.txt'), 'keep me');
     const run = await runDemo(['--non-interactive', '--dir', dir]);
     expect(run.code).toBe(1);
-    const failure = run.stdout.split('\n').filter((l) => l.startsWith('obbackup demo: '));
-    expect(failure).toEqual([`obbackup demo: start-up failed: ${dir} exists and was not made by the demo; pass --dir with a new or empty directory`]);
+    expect(run.stderr).toBe(`obbackup demo: start-up failed: ${dir} exists and was not made by the demo; pass --dir with a new or empty directory\n`);
     expect(readFileSync(join(dir, 'precious.txt'), 'utf8')).toBe('keep me');
     expect(run.stdout + run.stderr).not.toMatch(STACK_FRAME);
   }, 60_000);
@@ -87,7 +86,7 @@ describe('obbackup demo --non-interactive', () => {
     symlinkSync(process.execPath, join(bin, 'node'));
     const run = await runDemo(['--non-interactive', '--dir', join(root, 'demo')], { ...process.env, PATH: bin });
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('obbackup demo: start-up failed: terraform is not on PATH');
+    expect(run.stderr).toMatch(/^obbackup demo: start-up failed: terraform is not on PATH: .* \(log: .*demo\.log\)\n$/);
     expect(run.stdout + run.stderr).not.toMatch(STACK_FRAME);
   }, 60_000);
 });
