@@ -21,6 +21,8 @@ export interface NamedPolicy extends Policy {
   name: string;
   /** when the policy was first stored (ISO): the start of "no successful backup for N days" */
   created_at: string;
+  /** when it last changed (ISO): cadences start there */
+  updated_at: string;
 }
 
 export interface OpsContext {
@@ -37,7 +39,7 @@ export interface OpsContext {
 export class MissingResourceError extends Error {}
 
 export function policyFrom(record: StoredResource): NamedPolicy {
-  return { ...(record.spec as unknown as Policy), name: record.name, created_at: record.created_at };
+  return { ...(record.spec as unknown as Policy), name: record.name, created_at: record.created_at, updated_at: record.updated_at };
 }
 
 export async function loadPolicies(store: Store): Promise<NamedPolicy[]> {

@@ -1,0 +1,237 @@
+// The operations cadence beside the backup scheduler: every minute it (1) stores and starts the cleanup
+// runs (daily at cleanup.time in the schedule's time zone) and secondary runs (the secondary schedule)
+// that are due, keyed (policy, kind, scheduled time) like backups, so a restart neither loses nor
+// repeats one; (2) reads the clusters and storages and evaluates the alarms.
+import { sql } from 'kysely';
+import type { Schedule } from '../../model/index.js';
+import { decideDue } from '../scheduler/due.js';
+import { AlarmRepository, evaluateAlarms, type AlarmEvent, type PolicyRunFacts, type RunSummary } from './alarms.js';
+import { executeCleanup, type CleanupOptions } from './cleanup.js';
+import { HealthMonitor, type HealthOptions } from './health.js';
+import { errorText, loadPolicies, type NamedPolicy, type OpsContext } from './ops-context.js';
+import type { Run, RunKind, RunRepository } from './runs.js';
+import { executeSecondary, type SecondaryOptions } from './secondary.js';
+import type { WebhookNotifier } from './webhook.js';
+
+export const ALARM_INTERVAL_MS = 60_000;
+
+export interface OpsEngineOptions {
+  cleanup?: CleanupOptions;
+  secondary?: SecondaryOptions;
+  health?: HealthOptions;
+  /** how often alarms are evaluated and cadences checked (default 1 min) */
+  intervalMs?: number;
+  webhook?: WebhookNotifier;
+  /** a run this late is still on time (see scheduler/due.ts) */
+  graceMs?: number;
+  /** runs background work; default: tracked promises of this engine */
+  spawn?: (name: string, work: (signal: AbortSignal) => Promise<void>) => void;
+}
+
+/** Cleanup runs daily at cleanup.time, in the time zone of the policy's schedule. */
+export function cleanupSchedule(policy: NamedPolicy): Schedule {
+  return {
+    period: 'weekly',
+    time: policy.cleanup.time,
+    timezone: policy.schedule.timezone,
+    days: [1, 2, 3, 4, 5, 6, 7].map((day) => ({ day, type: 'full' as const })),
+  };
+}
+
+function cadence(policy: NamedPolicy, kind: 'cleanup' | 'secondary'): Schedule | undefined {
+  if (policy.mode !== 'physical') return undefined;
+  if (kind === 'cleanup') return policy.cleanup.enabled ? cleanupSchedule(policy) : undefined;
+  return policy.secondary.enabled && policy.secondary.schedule ? (policy.secondary.schedule as Schedule) : undefined;
+}
+
+const SUMMARY_COLUMNS = ['id', 'policy', 'type', 'state', 'error', 'error_code', 'progress', 'scheduled_at', 'started_at', 'finished_at', 'timed_out_at'] as const;
+
+function summaryOf(r: Record<(typeof SUMMARY_COLUMNS)[number], unknown>): RunSummary {
+  return {
+    id: Number(r.id),
+    policy: r.policy as string | null,
+    type: r.type as RunSummary['type'],
+    state: r.state as RunSummary['state'],
+    error: r.error as string | null,
+    error_code: r.error_code === null ? null : Number(r.error_code),
+    progress: r.progress === null ? null : Number(r.progress),
+    scheduled_at: r.scheduled_at as string,
+    started_at: r.started_at as string | null,
+    finished_at: r.finished_at as string | null,
+    timed_out_at: r.timed_out_at as string | null,
+  };
+}
+
+/** Per policy: the facts of the run table the alarms need, read with a few grouped queries. */
+export async function runFacts(ctx: OpsContext): Promise<Map<string, PolicyRunFacts>> {
+  const { db } = ctx.store;
+  const facts = new Map<string, PolicyRunFacts>();
+  const entry = (policy: string) => {
+    let f = facts.get(policy);
+    if (!f) facts.set(policy, (f = { activeBackups: [] }));
+    return f;
+  };
+  const latestIds = async (kind: RunKind) =>
+    (
+      await db
+        .selectFrom('runs')
+        .select(['policy', sql<number>`max(id)`.as('id')])
+        .where('kind', '=', kind)
+        .where('state', 'in', ['succeeded', 'failed', 'canceled'])
+        .where('policy', 'is not', null)
+        .groupBy('policy')
+        .execute()
+    ).map((r) => Number(r.id));
+  const fetch = async (ids: number[]): Promise<RunSummary[]> => {
+    const out: RunSummary[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await db.selectFrom('runs').select(SUMMARY_COLUMNS).where('id', 'in', ids.slice(i, i + 500)).execute();
+      out.push(...rows.map(summaryOf));
+    }
+    return out;
+  };
+  for (const run of await fetch(await latestIds('backup'))) entry(run.policy!).lastFinishedBackup = run;
+  for (const run of await fetch(await latestIds('secondary'))) entry(run.policy!).lastFinishedSecondary = run;
+  for (const run of await ctx.runs.active({ kind: 'backup' })) if (run.policy) entry(run.policy).activeBackups.push(summaryOf(run as never));
+  const successes = await db
+    .selectFrom('runs')
+    .select(['policy', sql<string>`max(finished_at)`.as('at')])
+    .where('kind', '=', 'backup')
+    .where('state', '=', 'succeeded')
+    .where('policy', 'is not', null)
+    .groupBy('policy')
+    .execute();
+  for (const s of successes) if (s.at) entry(s.policy!).lastSuccessfulBackupAt = new Date(s.at);
+  return facts;
+}
+
+export class OpsEngine {
+  readonly alarms: AlarmRepository;
+  readonly health: HealthMonitor;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly controller = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly ctx: OpsContext,
+    private readonly options: OpsEngineOptions = {},
+  ) {
+    this.alarms = new AlarmRepository(ctx.store.db);
+    this.health = new HealthMonitor(ctx, options.health);
+  }
+
+  private get runs(): RunRepository {
+    return this.ctx.runs;
+  }
+
+  private spawn(name: string, work: (signal: AbortSignal) => Promise<void>): void {
+    if (this.options.spawn) return this.options.spawn(name, work);
+    const p = work(this.controller.signal).catch((err) => this.ctx.log.error({ task: name, err: errorText(err) }, `${name} failed`));
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  /** Resolves when the runs this engine started itself have ended (tests). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  /** Stores the due cleanup and secondary runs and starts them; returns the runs started. */
+  async startDueRuns(policies?: NamedPolicy[]): Promise<Run[]> {
+    const now = this.ctx.clock.now();
+    const list = policies ?? (await loadPolicies(this.ctx.store));
+    const started: Run[] = [];
+    for (const kind of ['cleanup', 'secondary'] as const) {
+      const latest = await this.runs.latestScheduled(kind);
+      const active = new Set((await this.runs.active({ kind })).map((r) => r.policy));
+      for (const policy of list) {
+        const schedule = cadence(policy, kind);
+        if (!schedule) continue;
+        // a policy's cadence starts when it was last changed, not in the past
+        const after = latest.get(policy.name) ?? new Date(policy.updated_at);
+        const decision = decideDue({ schedule, after, now, catchUp: policy.catch_up, paused: policy.paused, graceMs: this.options.graceMs });
+        for (const skipped of decision.skipped) {
+          await this.runs.create({ policy: policy.name, cluster: policy.cluster, kind, trigger: 'scheduled', scheduled_at: skipped.at, state: skipped.reason === 'paused' ? 'skipped' : 'missed', reason: skipped.reason === 'paused' ? 'the policy is paused' : 'the daemon was not running at that time' });
+        }
+        if (!decision.run) continue;
+        const trigger = decision.run.catchUp ? 'catch_up' : 'scheduled';
+        if (active.has(policy.name)) {
+          await this.runs.create({ policy: policy.name, cluster: policy.cluster, kind, trigger, scheduled_at: decision.run.at, state: 'skipped', reason: `the previous ${kind} run of this policy is still running` });
+          continue;
+        }
+        const { run, created } = await this.runs.create({ policy: policy.name, cluster: policy.cluster, kind, trigger, scheduled_at: decision.run.at });
+        if (!created) continue;
+        started.push(run);
+        this.spawn(`${kind} run ${run.id}`, () => (kind === 'cleanup' ? executeCleanup(this.ctx, run, policy, this.options.cleanup) : executeSecondary(this.ctx, run, policy, this.options.secondary)));
+      }
+    }
+    return started;
+  }
+
+  /** Runs a cleanup or secondary backup now, outside its cadence (CLI, tests). */
+  async runNow(policy: NamedPolicy, kind: 'cleanup' | 'secondary'): Promise<Run> {
+    const { run } = await this.runs.create({ policy: policy.name, cluster: policy.cluster, kind, trigger: 'immediate' });
+    this.spawn(`${kind} run ${run.id}`, () => (kind === 'cleanup' ? executeCleanup(this.ctx, run, policy, this.options.cleanup) : executeSecondary(this.ctx, run, policy, this.options.secondary)));
+    return run;
+  }
+
+  /** Reads clusters and storages, evaluates every alarm and stores the changes; returns the events. */
+  async evaluateAlarms(policies?: NamedPolicy[]): Promise<AlarmEvent[]> {
+    const list = policies ?? (await loadPolicies(this.ctx.store));
+    const clusters = list.filter((p) => p.mode === 'physical').map((p) => p.cluster);
+    const storages = list.flatMap((p) => [p.storage, ...(p.secondary.enabled && p.secondary.storage ? [p.secondary.storage] : [])]);
+    await Promise.all([this.health.observeClusters(clusters), this.health.observeStorages(storages)]);
+    // a changed threshold applies at once, without waiting for the next usage reading
+    for (const record of await this.ctx.store.resources.list('storages')) {
+      const cached = this.health.storages.get(record.name);
+      if (cached) cached.threshold_percent = (record.spec as { capacity_alarm_threshold?: number }).capacity_alarm_threshold ?? 80;
+    }
+    const conditions = evaluateAlarms({
+      now: this.ctx.clock.now(),
+      policies: list,
+      runs: await runFacts(this.ctx),
+      clusters: this.health.clusters,
+      storages: this.health.storages,
+    });
+    const events = await this.alarms.reconcile(conditions, this.ctx.clock.now());
+    for (const e of events) {
+      const log = e.event === 'raised' ? this.ctx.log.warn.bind(this.ctx.log) : this.ctx.log.info.bind(this.ctx.log);
+      log({ alarm: e.alarm.name, id: e.alarm.id, cluster: e.alarm.cluster, policy: e.alarm.policy, storage: e.alarm.storage }, `alarm ${e.event}: ${e.alarm.message}`);
+    }
+    this.options.webhook?.enqueue(events);
+    return events;
+  }
+
+  /** One minute's work. Never throws: a failure is logged and the next tick tries again. */
+  async tick(): Promise<void> {
+    try {
+      const policies = await loadPolicies(this.ctx.store);
+      await this.startDueRuns(policies);
+      await this.evaluateAlarms(policies);
+    } catch (err) {
+      this.ctx.log.error({ err: errorText(err) }, `operations tick failed: ${errorText(err)}`);
+    }
+  }
+
+  /** Ticks every interval of the clock until stop(). */
+  start(): void {
+    const interval = this.options.intervalMs ?? ALARM_INTERVAL_MS;
+    this.loop ??= (async () => {
+      while (!this.controller.signal.aborted) {
+        await this.tick();
+        try {
+          await this.ctx.clock.sleep(interval, this.controller.signal);
+        } catch {
+          return;
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort();
+    await this.loop;
+    await this.idle();
+    await this.options.webhook?.close();
+  }
+}
