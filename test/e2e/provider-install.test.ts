@@ -61,10 +61,11 @@ let workdir: string;
 let cliConfig: string;
 let daemon: TestDaemon;
 
-function terraform(args: string[], options: { offline?: boolean } = {}): Promise<Captured> {
+function terraform(args: string[], options: { offline?: boolean; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Captured> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TF_CLI_CONFIG_FILE: cliConfig,
+    ...options.env,
     CHECKPOINT_DISABLE: '1',
     TF_IN_AUTOMATION: '1',
     TF_INPUT: '0',
@@ -74,7 +75,7 @@ function terraform(args: string[], options: { offline?: boolean } = {}): Promise
   delete env.TF_LOG;
   const command = [...(options.offline ? offlinePrefix() : []), 'terraform', args[0]!, '-no-color', ...args.slice(1)];
   return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, command.slice(1), { cwd: workdir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command[0]!, command.slice(1), { cwd: options.cwd ?? workdir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -186,6 +187,32 @@ describe('obbackup provider install --mirror', () => {
     expect(planAfter.code).toBe(0);
     expect(planAfter.stdout + planAfter.stderr).not.toMatch(/checksum/i);
   }, 180_000);
+
+  it('without --mirror installs into ~/.terraform.d/plugins, where terraform finds it with no configuration', async () => {
+    const home = join(root, 'home');
+    const bare = join(root, 'bare');
+    mkdirSync(home);
+    mkdirSync(bare);
+    writeFileSync(join(root, 'empty.rc'), '');
+    writeFileSync(join(bare, 'main.tf'), `terraform {\n  required_providers {\n    obbackup = { source = "${SOURCE}" }\n  }\n}\n`);
+    const savedHome = process.env.HOME;
+    process.env.HOME = home;
+    let run: Captured;
+    try {
+      run = await install(['--build-dir', buildDir]);
+    } finally {
+      process.env.HOME = savedHome;
+    }
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`into ${join(home, '.terraform.d', 'plugins', 'obbackup.local', 'oceanbase', 'obbackup')}`);
+    expect(run.stdout).toContain('Terraform finds the provider here without configuration');
+    expect(printedConfig(run.stdout)).toContain(`path    = ${JSON.stringify(join(home, '.terraform.d', 'plugins'))}`);
+
+    const init = await terraform(['init'], { offline: true, cwd: bare, env: { HOME: home, TF_CLI_CONFIG_FILE: join(root, 'empty.rc') } });
+    expect(init.stderr).toBe('');
+    expect(init.code).toBe(0);
+    expect(init.stdout).toMatch(/Installed obbackup\.local\/oceanbase\/obbackup v0\.1\.\d+ \(unauthenticated\)/);
+  }, 120_000);
 
   it('rejects an unknown flag with a one-line usage error', async () => {
     const run = await install(['--mirorr', mirror]);
