@@ -6,9 +6,12 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeKey, SecretBox, secretContext } from '../../daemon/secrets/index.js';
-import { BACKENDS, fixtures, useDaemon, type ApiResponse } from '../support/daemon.js';
+import { startObSim, type ObSim } from '../../simulator/ob/index.js';
+import { startOssSim, type OssSim } from '../../simulator/oss/index.js';
+import { BACKENDS, fixtures, startTestDaemon, tempDir, useDaemon, type ApiResponse, type TestDaemon } from '../support/daemon.js';
 
 const secret = (label: string) => `${label}-${randomBytes(9).toString('base64url')}`;
 
@@ -114,3 +117,67 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('secrets with the engine on (it logs in to the cluster and hands OSS keys to OceanBase)', () => {
+  const obPassword = secret('obpw');
+  const wrongPassword = secret('wrongpw');
+  const ossSecret = secret('osssk');
+  const all = [obPassword, wrongPassword, ossSecret];
+  let ob: ObSim;
+  let oss: OssSim;
+  let d: TestDaemon;
+  let backupDir: string;
+  const responses: ApiResponse[] = [];
+  const call = async (...args: Parameters<TestDaemon['api']>) => {
+    const res = await d.api(...args);
+    responses.push(res);
+    return res;
+  };
+
+  beforeAll(async () => {
+    [ob, oss] = await Promise.all([
+      startObSim({ obVersion: '4.2.1', password: obPassword, tenants: ['app'] }),
+      startOssSim({ accessKeyId: 'engine-key-id', accessKeySecret: ossSecret, buckets: ['engine-dr'] }),
+    ]);
+    backupDir = tempDir('obbackup-secrets-backup-');
+    d = await startTestDaemon('sqlite', { engine: {}, logLevel: 'trace' });
+  });
+  afterAll(async () => {
+    await d?.close();
+    await Promise.all([ob?.stop(), oss?.stop()]);
+    fs.rmSync(backupDir, { recursive: true, force: true });
+  });
+
+  it('registers, applies, tests and backs up with secrets, then finds none in answers, logs or the store', async () => {
+    const cluster = { host: ob.host, port: ob.port, user: 'root@sys', password: wrongPassword };
+    const refused = await call('PUT', '/v1/clusters/eng', cluster);
+    expect(refused.status, refused.text).toBe(422);
+    expect((await call('PUT', '/v1/clusters/eng', { ...cluster, password: obPassword })).status).toBe(201);
+    expect((await call('PUT', '/v1/storages/eng_file', fixtures.fileStorage({ path: backupDir }))).status).toBe(201);
+    const ossBody = { type: 'oss', path: 'engine-dr/ob', endpoint: oss.endpoint, access_key_id: 'engine-key-id', access_key_secret: ossSecret };
+    expect((await call('PUT', '/v1/storages/eng_oss', ossBody)).status).toBe(201);
+    const policy = await call(
+      'PUT',
+      '/v1/policies/eng',
+      fixtures.policy('eng', 'eng_file', {
+        secondary: { enabled: true, storage: 'eng_oss', retention_days: 7, schedule: { period: 'weekly', time: '05:00', days: [{ day: 7, type: 'full' }] } },
+      }),
+    );
+    expect(policy.status, policy.text).toBe(201);
+    expect((await call('POST', '/v1/storages/eng_oss/test')).body.ok).toBe(true);
+    await call('POST', '/v1/clusters/eng/backups', { type: 'full' });
+    // Let the engine work (apply, archive, the backup's first polls) and log about it.
+    await delay(1500);
+    await call('GET', '/v1/runs');
+    await call('GET', '/v1/clusters/eng/status');
+
+    for (const res of responses) for (const s of all) expect(res.text).not.toContain(s);
+    const logs = d.logs.join('');
+    expect(d.logs.length).toBeGreaterThan(10);
+    for (const s of [...all, d.token]) expect(logs).not.toContain(s);
+    for (const file of fs.readdirSync(d.dataDir).filter((f) => f.startsWith('obbackup.db'))) {
+      const bytes = fs.readFileSync(path.join(d.dataDir, file));
+      for (const s of all) expect(bytes.includes(Buffer.from(s)), `${s} in ${file}`).toBe(false);
+    }
+  });
+});
