@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { StorageSpec } from '../../model/index.js';
-import { openSecrets } from '../secrets/index.js';
-import { testStorage, type StorageConfig } from '../storage/index.js';
+import { storageFromRecord } from '../engine/config.js';
+import { testStorage } from '../storage/index.js';
 import type { DaemonContext } from './context.js';
 import { conflict, notFound } from './errors.js';
 import { errorResponse, jsonResponse } from './openapi.js';
@@ -88,17 +87,7 @@ function storageTestRoute(app: FastifyInstance, ctx: DaemonContext): void {
       const name = nameFromUrl('storage', request);
       const record = await ctx.store.resources.get('storages', name);
       if (!record) throw notFound(`storage "${name}" does not exist`);
-      const spec = record.spec as Omit<StorageSpec, 'name' | 'version' | 'access_key_secret'>;
-      const config: StorageConfig =
-        spec.type === 'file'
-          ? { type: 'file', path: spec.path }
-          : {
-              type: 'oss',
-              path: spec.path,
-              endpoint: spec.endpoint!,
-              access_key_id: spec.access_key_id!,
-              access_key_secret: openSecrets(ctx.secrets, 'storage', record).access_key_secret!,
-            };
+      const { config, capacityThreshold } = storageFromRecord(ctx.secrets, record);
       const report = await testStorage(config, { requestTimeoutMs: TEST_REQUEST_TIMEOUT_MS });
       const usedPercent = report.usage?.used_percent ?? null;
       return {
@@ -109,8 +98,8 @@ function storageTestRoute(app: FastifyInstance, ctx: DaemonContext): void {
         storage: report.storage,
         steps: report.steps,
         ...(report.usage ? { usage: report.usage } : {}),
-        capacity_alarm_threshold: spec.capacity_alarm_threshold,
-        over_capacity_threshold: usedPercent === null ? null : usedPercent >= spec.capacity_alarm_threshold,
+        capacity_alarm_threshold: capacityThreshold,
+        over_capacity_threshold: usedPercent === null ? null : usedPercent >= capacityThreshold,
         ...(report.error !== undefined ? { error: report.error, error_code: report.error_code } : {}),
       };
     },

@@ -143,17 +143,3 @@ export async function verifyKeyAgainstStore(
     `the secret key (${keyOrigin}) is not the key this store's secrets were encrypted with; use the original key (env ${SECRET_KEY_ENV} or its ${SECRET_KEY_FILE} file)`,
   );
 }
-
-/**
- * The plain values of a stored resource's secrets, for the code that must use them (connecting to a
- * cluster, testing a storage). Keep them in memory only for that use.
- */
-export function openSecrets(
-  box: SecretBox,
-  kind: string,
-  record: { name: string; secrets: Record<string, { ciphertext: string }> },
-): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(record.secrets).map(([field, sealed]) => [field, box.open(sealed.ciphertext, secretContext(kind, record.name, field))]),
-  );
-}
