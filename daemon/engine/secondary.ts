@@ -251,7 +251,7 @@ async function secondary4x(
     for (const [i, t] of todo.entries()) {
       let size = 0;
       const [dir, marker] = t.prefixes as [string, string];
-      const report: CopyReport = await copyTree(primary, secondary, { sourcePrefix: dir, concurrency: options.concurrency ?? 4, verify: 'checksum' });
+      const report: CopyReport = await copyTree(primary, secondary, { sourcePrefix: dir, concurrency: options.concurrency ?? 4 });
       size += report.total_bytes;
       copied += report.copied_objects;
       skipped += report.skipped_objects;
