@@ -199,14 +199,22 @@ function apiMessage(answer: ApiAnswer): string {
   return `HTTP ${answer.status}${typeof b === 'string' && b ? `: ${firstLine(b).slice(0, 200)}` : ''}`;
 }
 
-/** The first Terraform/cdktf error in an output, as one line. */
+/**
+ * The first Terraform error in cdktf's output as one line: its summary and its detail paragraph (cdktf
+ * prefixes lines with the stack name, Terraform wraps them and adds "with …"/"on …" source lines).
+ */
 export function firstErrorLine(output: string): string | undefined {
-  const lines = output.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').replace(/^.*?[│╷╵]\s?/, '').trim());
-  const i = lines.findIndex((l) => /^Error:/.test(l) || /^\[?Error\]?\b/i.test(l) || /^ERROR\b/.test(l));
+  const lines = output.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').replace(/[│╷╵]/g, '').trim());
+  const i = lines.findIndex((l) => /\bError: /.test(l));
   if (i < 0) return undefined;
-  const detail = lines.slice(i + 1, i + 12).find((l) => l && !/^with |^on |^\d+:|^[│╷╵]$/.test(l));
-  const head = lines[i]!.replace(/^\[?error\]?:?\s*/i, '');
-  return detail && detail !== head ? `${head}: ${detail}` : head;
+  const summary = lines[i]!.slice(lines[i]!.indexOf('Error: ') + 'Error: '.length).trim();
+  const isSource = (l: string) => /^(with |on )|^\d+:/.test(l);
+  let j = i + 1;
+  while (j < lines.length && (lines[j] === '' || isSource(lines[j]!))) j++;
+  const detail: string[] = [];
+  for (; j < lines.length && lines[j] !== '' && !/\bError: /.test(lines[j]!) && !isSource(lines[j]!); j++) detail.push(lines[j]!);
+  const text = detail.length > 0 ? `${summary}: ${detail.join(' ')}` : summary;
+  return text.length > 400 ? `${text.slice(0, 397)}...` : text;
 }
 
 class Demo {
