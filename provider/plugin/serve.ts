@@ -48,11 +48,19 @@ export function rawStdBase64(der: Buffer): string {
 
 export interface RunningPlugin {
   address: string;
-  rpc: ProviderRpc<unknown>;
+  rpc: Promise<ProviderRpc<unknown>>;
   shutdown(): void;
 }
 
-export async function serve<Client>(def: ProviderDefinition<Client>, options: ServeOptions): Promise<RunningPlugin | null> {
+/**
+ * Serves a provider. The definition may be given as a loader: it then runs right after the handshake
+ * line, while Terraform connects, so loading resources (and their validation libraries) adds nothing
+ * to the time Terraform waits for the handshake.
+ */
+export async function serve<Client>(
+  definition: ProviderDefinition<Client> | (() => Promise<ProviderDefinition<Client>>),
+  options: ServeOptions,
+): Promise<RunningPlugin | null> {
   const env = options.env ?? process.env;
   const stdout = options.stdout ?? ((line: string) => process.stdout.write(line));
   const stderr = options.stderr ?? ((line: string) => process.stderr.write(line));
@@ -77,7 +85,11 @@ export async function serve<Client>(def: ProviderDefinition<Client>, options: Se
       );
 
     const services = loadServices();
-    const rpc = new ProviderRpc(def, log);
+    let startLoading!: () => void;
+    const rpc: Promise<ProviderRpc<unknown>> = new Promise<void>((resolve) => (startLoading = resolve))
+      .then(() => (typeof definition === 'function' ? definition() : definition))
+      .then((def) => new ProviderRpc(def, log) as ProviderRpc<unknown>);
+    rpc.catch((e: unknown) => log.error('provider failed to load', { error: e instanceof Error ? e.message : String(e) }));
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 256 * 1024 * 1024, 'grpc.max_send_message_length': 256 * 1024 * 1024 });
 
     let socketPath: string | null = null;
@@ -163,7 +175,8 @@ export async function serve<Client>(def: ProviderDefinition<Client>, options: Se
     if (clientCert) fields.push(rawStdBase64(cert.der));
     stdout(fields.join('|') + '\n');
     log.debug('plugin started', { address, network });
-    return { address, rpc: rpc as ProviderRpc<unknown>, shutdown };
+    startLoading();
+    return { address, rpc, shutdown };
   } catch (e) {
     // Before the handshake, the first stdout line is the only text Terraform shows the user.
     const message = e instanceof Error ? e.message : String(e);
@@ -215,14 +228,13 @@ const RPC_METHODS = [
   'StopProvider',
 ] as const;
 
-function providerHandlers(rpc: ProviderRpc<unknown>, log: Logger): grpc.UntypedServiceImplementation {
+function providerHandlers(ready: Promise<ProviderRpc<unknown>>, log: Logger): grpc.UntypedServiceImplementation {
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const method of RPC_METHODS) {
-    const fn = (rpc[method] as (req: unknown) => unknown).bind(rpc);
     handlers[method] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const started = performance.now();
-      Promise.resolve()
-        .then(() => fn(call.request))
+      ready
+        .then((rpc) => (rpc[method] as (req: unknown) => unknown).call(rpc, call.request))
         .then(
           (res) => {
             log.trace(method, { duration_ms: Math.round((performance.now() - started) * 1000) / 1000, type_name: (call.request as { type_name?: string })?.type_name });

@@ -13,6 +13,12 @@ import { specResource } from './spec.js';
 export const NEXT_RUN_COUNT = 5;
 
 const runType = t.list(t.object({ at: t.string, type: t.string }));
+const scheduleType = t.object({
+  period: t.string,
+  time: t.string,
+  timezone: t.string,
+  days: t.list(t.object({ day: t.number, type: t.string })),
+});
 
 const scheduleAttributes = (): Record<string, AttributeSpec> => ({
   period: attr.string({ required: true, description: '"weekly" or "monthly".' }),
@@ -93,20 +99,22 @@ export const policyResource = specResource({
     },
   },
   modifyPlan(ctx, spec) {
-    const scheduleType = t.object({
-      period: t.string,
-      time: t.string,
-      timezone: t.string,
-      days: t.list(t.object({ day: t.number, type: t.string })),
-    });
     const scheduleChanged = !ctx.prior || !valueEquals(scheduleType, ctx.prior.schedule ?? null, ctx.planned.schedule ?? null);
     if (!scheduleChanged && ctx.prior?.next_runs !== null) return;
     ctx.planned.next_runs = spec ? upcomingRuns(spec.schedule as Schedule) : new Unknown();
   },
-  decorate(state, stored, planned) {
-    // Apply keeps what the plan showed (Terraform requires it); reads recompute from now.
+  decorate(state, stored, planned, prior) {
+    // Apply keeps what the plan showed (Terraform requires it). A read keeps the stored list while the
+    // schedule is the same and its first run is still ahead; else it recomputes from now.
     const plannedRuns = planned?.next_runs;
-    if (plannedRuns && !(plannedRuns instanceof Unknown)) state.next_runs = plannedRuns;
+    if (plannedRuns && !(plannedRuns instanceof Unknown)) {
+      state.next_runs = plannedRuns;
+      return;
+    }
+    const previous = prior?.next_runs;
+    const first = Array.isArray(previous) ? (previous[0] as { at?: unknown } | undefined)?.at : undefined;
+    const stillAhead = typeof first === 'string' && Date.parse(first) > Date.now();
+    if (stillAhead && prior && valueEquals(scheduleType, prior.schedule ?? null, state.schedule ?? null)) state.next_runs = previous!;
     else state.next_runs = upcomingRuns(stored.schedule as Schedule);
   },
 });

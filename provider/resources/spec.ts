@@ -1,6 +1,6 @@
 // Resources that are daemon objects with a declared spec (cluster, storage, policy): one PUT/GET/DELETE
 // shape, validation and defaults through model/, optimistic concurrency, secrets write-only.
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parsePath, resources as modelResources, validateSpec } from '../../model/index.js';
 import type { ResourceKind } from '../../model/index.js';
 import type { ObbackupClient } from '../client.js';
@@ -20,9 +20,9 @@ export interface SpecResourceOptions {
   schema: SchemaSpec;
   /**
    * Adds computed attributes from the stored object (e.g. next_runs); runs after create/update (with the
-   * planned object) and after read (without).
+   * planned object) and after read (with the prior state).
    */
-  decorate?(state: ObjectValue, stored: Record<string, unknown>, planned?: ObjectValue): void;
+  decorate?(state: ObjectValue, stored: Record<string, unknown>, planned?: ObjectValue, prior?: ObjectValue): void;
   /** Extra planning after the model's defaults are applied (e.g. next_runs). */
   modifyPlan?(ctx: PlanContext<ObbackupClient>, spec: Record<string, unknown> | null): void;
 }
@@ -33,7 +33,11 @@ interface SecretRecord {
 }
 
 interface SpecPrivate extends PrivateState {
-  /** Salted scrypt hashes of the secrets last applied: a changed secret in the configuration shows as a change. */
+  /**
+   * Salted HMAC-SHA256 of the secrets last applied, so a changed secret in the configuration shows as a
+   * change although the secret itself is never stored. It lives in the state's private data, which is as
+   * sensitive as the state itself; a slow KDF here would cost every plan tens of ms per object.
+   */
   secret_hashes?: Record<string, SecretRecord>;
   /** The daemon's fingerprints right after the last apply: a secret changed out of band shows as drift. */
   applied_fingerprints?: Record<string, string>;
@@ -42,7 +46,7 @@ interface SpecPrivate extends PrivateState {
 const fingerprintAttr = (secret: string) => `${secret}_fingerprint`;
 
 function hashSecret(secret: string, salt: Buffer): Buffer {
-  return scryptSync(secret, salt, 32, { N: 1 << 14, r: 8, p: 1 });
+  return createHmac('sha256', salt).update(secret, 'utf8').digest();
 }
 
 function secretMatches(secret: string, record: SecretRecord): boolean {
@@ -138,7 +142,7 @@ export function specResource(options: SpecResourceOptions): ResourceDefinition<O
     const state = fromPlain(objectType, stored) as ObjectValue;
     for (const s of secrets) state[s] = null;
     keepUnsetEmpty(schema, prior, state);
-    options.decorate?.(state, stored, planned);
+    options.decorate?.(state, stored, planned, prior ?? undefined);
     return state;
   };
 
