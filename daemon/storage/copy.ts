@@ -22,6 +22,17 @@ export interface CopyReport extends CopyProgress {
   duration_ms: number;
 }
 
+export interface CopiedObject {
+  /** Key in the source. */
+  key: string;
+  size: number;
+  action: 'copied' | 'skipped';
+  /** sha256 (hex) of the bytes written, for file targets. */
+  sha256?: string;
+  /** ETag of the stored object, for OSS targets. */
+  etag?: string;
+}
+
 export interface CopyOptions {
   /** What to copy: a directory of the source (`''` = everything). */
   sourcePrefix?: string;
@@ -29,15 +40,20 @@ export interface CopyOptions {
   targetPrefix?: string;
   /** Objects copied at once (default 4). */
   concurrency?: number;
-  /** `checksum` (default): size and a checksum checked by the target; `size`: size only. */
-  verify?: 'checksum' | 'size';
+  /**
+   * Every copy is checked as it streams: the byte count against the listed size, the source's MD5 when
+   * OSS holds one, and for OSS targets the MD5 of every PUT and part against the ETag the endpoint
+   * computed. A file target's sha256 is computed from the bytes written. `readBack` also reads each file
+   * written back and compares its sha256: an audit that doubles the reading.
+   */
+  readBack?: boolean;
   /** Further attempts of an object after a network or server failure (default 2). */
   retries?: number;
   /** Stops starting new objects; objects under way are abandoned and left for a resumed copy. */
   signal?: AbortSignal;
   onProgress?: (progress: CopyProgress) => void;
-  /** Called for every object as it is decided: copied or skipped (already there). */
-  onObject?: (event: { key: string; size: number; action: 'copied' | 'skipped' }) => void;
+  /** Called for every object as it is decided: copied (with the checksum it was written with) or skipped. */
+  onObject?: (event: CopiedObject) => void;
 }
 
 function isFolderMarker(object: StoredObject): boolean {
@@ -133,14 +149,15 @@ async function copyObject(
   object: StoredObject,
   target: Storage,
   targetKey: string,
-  verify: 'checksum' | 'size',
+  readBack: boolean,
   signal: AbortSignal | undefined,
-): Promise<void> {
+): Promise<WriteReceipt> {
   const receipt =
     source instanceof FileStorage && target instanceof FileStorage
       ? await target.copyFrom(source, object.key, targetKey, object.size)
       : await copyStream(source, object, target, targetKey, signal);
-  await verifyCopy(object, target, targetKey, receipt, verify);
+  await verifyCopy(object, target, targetKey, receipt, readBack);
+  return receipt;
 }
 
 async function copyStream(
@@ -164,14 +181,14 @@ async function copyStream(
   }
 }
 
-async function verifyCopy(object: StoredObject, target: Storage, targetKey: string, receipt: WriteReceipt, verify: 'checksum' | 'size'): Promise<void> {
+async function verifyCopy(object: StoredObject, target: Storage, targetKey: string, receipt: WriteReceipt, readBack: boolean): Promise<void> {
   const stored = await target.stat(targetKey);
   if (!stored || stored.size !== object.size) {
     throw new StorageError('verification_failed', target.label, 'verify', targetKey, `holds ${stored?.size ?? 'no'} bytes after the copy, expected ${object.size}`);
   }
-  // OSS targets checked the MD5 of every byte as they arrived (write compares the returned ETags);
-  // a file target is read back and compared with the sha256 of what was written.
-  if (verify === 'checksum' && receipt.sha256 !== undefined && !receipt.verified) {
+  // OSS targets had the MD5 of every byte checked as they arrived (write compares the returned ETags);
+  // on request a file target is read back and compared with the sha256 of what was written.
+  if (readBack && receipt.sha256 !== undefined) {
     const readBack = await target.digest(targetKey, 'sha256');
     if (readBack !== receipt.sha256) {
       throw new StorageError('verification_failed', target.label, 'verify', targetKey, 'the bytes read back differ from the bytes written');
@@ -196,7 +213,7 @@ export async function copyTree(source: Storage, target: Storage, options: CopyOp
   const sourcePrefix = asDirectory(options.sourcePrefix ?? '');
   const targetPrefix = asDirectory(options.targetPrefix ?? sourcePrefix);
   const concurrency = Math.max(1, options.concurrency ?? 4);
-  const verify = options.verify ?? 'checksum';
+  const readBack = options.readBack ?? false;
   const retries = options.retries ?? 2;
   const { signal } = options;
 
@@ -236,9 +253,10 @@ export async function copyTree(source: Storage, target: Storage, options: CopyOp
           progress.skipped_bytes += object.size;
           options.onObject?.({ key: object.key, size: object.size, action: 'skipped' });
         } else {
+          let receipt: WriteReceipt;
           for (let attempt = 0; ; attempt++) {
             try {
-              await copyObject(source, object, target, targetKey, verify, signal);
+              receipt = await copyObject(source, object, target, targetKey, readBack, signal);
               break;
             } catch (error) {
               if (attempt >= retries || !retryable(error) || signal?.aborted) throw error;
@@ -247,7 +265,7 @@ export async function copyTree(source: Storage, target: Storage, options: CopyOp
           }
           progress.copied_objects += 1;
           progress.copied_bytes += object.size;
-          options.onObject?.({ key: object.key, size: object.size, action: 'copied' });
+          options.onObject?.({ key: object.key, size: object.size, action: 'copied', sha256: receipt.sha256, etag: receipt.etag });
         }
         options.onProgress?.({ ...progress });
       } catch (error) {

@@ -4,7 +4,7 @@ import { constants, existsSync, type Dirent } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, rmdir, stat, statfs, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { digestFile } from './digest-pool.js';
+import { digestFile } from './file-workers.js';
 import { StorageError, type StorageErrorCode } from './errors.js';
 import { compareKeys } from './keys.js';
 import type { DigestAlgorithm, Storage, StorageOptions, StorageUsage, StoredObject, WriteReceipt } from './types.js';
@@ -56,6 +56,7 @@ export class FileStorage implements Storage {
   readonly label: string;
   readonly root: string;
   private readonly durable: boolean;
+  private readonly madeDirectories = new Set<string>();
 
   constructor(path: string, options: StorageOptions = {}) {
     this.root = path.length > 1 ? path.replace(/\/+$/, '') : path;
@@ -196,46 +197,65 @@ export class FileStorage implements Storage {
 
   /**
    * Copies a file of another file storage into this one. The kernel moves the bytes (copy_file_range,
-   * or a reflink where the filesystem offers one), as `cp` does; then both files are read back and
-   * hashed in worker threads, and the copy takes its name only when size and sha256 agree.
+   * or a reflink where the filesystem has them), as `cp` does, so nothing passes through the daemon's
+   * memory; meanwhile a worker thread reads the source for its sha256. Same guarantees as `write`: the
+   * exact size, fsync, the final name only once complete; and the source must not change meanwhile.
    */
   async copyFrom(source: FileStorage, sourceKey: string, key: string, size: number): Promise<WriteReceipt> {
     const from = source.pathOf(sourceKey, 'read');
     const path = this.pathOf(key, 'write');
     const partial = path + PARTIAL_SUFFIX;
+    const readSource = (error: unknown): never => {
+      throw source.error('read', sourceKey, error);
+    };
     try {
       await this.ensureRoot('write');
-      await mkdir(dirname(path), { recursive: true });
-      await copyFile(from, partial, constants.COPYFILE_FICLONE).catch((error: unknown) => {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw code === 'ENOENT' && !existsSync(from) ? source.error('read', sourceKey, error) : error;
-      });
-      const [original, copy] = await Promise.all([
-        digestFile(from, 'sha256').catch((error: unknown) => {
-          throw source.error('read', sourceKey, error);
-        }),
-        digestFile(partial, 'sha256'),
+      const before = await stat(from).catch(readSource);
+      const copy = async () => {
+        await this.makeDirectory(dirname(path));
+        await copyFile(from, partial, constants.COPYFILE_FICLONE);
+      };
+      const [, digest] = await Promise.all([
+        copy()
+          .catch((error: NodeJS.ErrnoException) => {
+            if (error.code !== 'ENOENT' || !existsSync(from)) throw error;
+            // The target directory was removed since it was made here: make it again.
+            this.madeDirectories.clear();
+            return copy();
+          })
+          .catch((error: NodeJS.ErrnoException) => {
+            throw error.code === 'ENOENT' && !existsSync(from) ? source.error('read', sourceKey, error) : error;
+          }),
+        digestFile(from, 'sha256').catch(readSource),
       ]);
-      if (original.size !== size) {
-        throw new StorageError('verification_failed', source.label, 'read', sourceKey, `holds ${original.size} bytes, the listing said ${size}`);
+      const after = await stat(from).catch(readSource);
+      if (before.size !== size || after.size !== size || digest.size !== size || after.mtimeMs !== before.mtimeMs) {
+        throw new StorageError('verification_failed', source.label, 'read', sourceKey, `changed while it was copied or differs from the listing (${size} bytes listed, ${after.size} now)`);
       }
-      if (copy.size !== size || copy.digest !== original.digest) {
-        throw new StorageError('verification_failed', this.label, 'verify', key, 'the copy read back differs from the original');
-      }
-      if (this.durable) {
-        const handle = await open(partial, 'r+');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
+      const handle = await open(partial, 'r+');
+      try {
+        if (this.durable) await handle.sync();
+        const written = (await handle.stat()).size;
+        if (written !== size) {
+          throw new StorageError('verification_failed', this.label, 'write', key, `holds ${written} bytes after writing ${size}`);
         }
+      } finally {
+        await handle.close();
       }
       await rename(partial, path);
-      return { size, sha256: copy.digest, verified: true };
+      return { size, sha256: digest.digest };
     } catch (error) {
       await rm(partial, { force: true }).catch(() => undefined);
       throw this.error('write', key, error);
     }
+  }
+
+  /** mkdir -p, remembering directories already made so that copying many files does not repeat it. */
+  private async makeDirectory(dir: string): Promise<void> {
+    if (this.madeDirectories.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    if (this.madeDirectories.size > 10_000) this.madeDirectories.clear();
+    this.madeDirectories.add(dir);
   }
 
   async delete(key: string): Promise<void> {
@@ -248,6 +268,7 @@ export class FileStorage implements Storage {
   }
 
   async deletePrefix(prefix: string): Promise<{ objects: number; bytes: number }> {
+    this.madeDirectories.clear();
     let objects = 0;
     let bytes = 0;
     const directories = new Set<string>();

@@ -38,8 +38,6 @@ export interface WriteReceipt {
   sha256?: string;
   /** The ETag the endpoint returned, already checked against the MD5 of what was sent: OSS. */
   etag?: string;
-  /** The stored copy was already read back and compared with its source. */
-  verified?: boolean;
 }
 
 export interface StorageUsage {

@@ -1,5 +1,5 @@
 // The daemon's storages against temporary directories and a real osssim on 127.0.0.1:0.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -269,8 +269,10 @@ describe('copying a tree', () => {
     expect(ossToFile.copied_bytes).toBe(total);
     await expectTreeInDirectory(join(work, 'restored'));
 
-    const fileToFile = await copyTree(primary, fileSecondary);
+    const written = new Map<string, string | undefined>();
+    const fileToFile = await copyTree(primary, fileSecondary, { readBack: true, onObject: (o) => written.set(o.key, o.sha256) });
     expect(fileToFile.copied_objects).toBe(tree.size);
+    for (const [key, data] of tree) expect(written.get(key)).toBe(createHash('sha256').update(data).digest('hex'));
     await expectTreeInDirectory(join(work, 'file-secondary'));
     expect(await leftoverPartials(join(work, 'file-secondary'))).toEqual([]);
 

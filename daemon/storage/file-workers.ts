@@ -1,0 +1,119 @@
+// Hashing files off the event loop: sha256 runs at about 2 GB/s on one core, so checksumming a backup
+// set on the main thread would stall the daemon (API, scheduler) and leave the other cores idle.
+// A few worker threads each read files through their own buffer and hash them.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+// Plain JavaScript evaluated in the worker, so it runs the same under tsx and in a bundled build.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const { createHash } = require('node:crypto');
+const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
+
+function digest({ path, algorithm }) {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const hash = createHash(algorithm);
+    let size = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      size += n;
+      hash.update(buffer.subarray(0, n));
+    }
+    return { digest: hash.digest('hex'), size };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+parentPort.on('message', ({ id, job }) => {
+  try {
+    parentPort.postMessage({ id, result: digest(job) });
+  } catch (error) {
+    parentPort.postMessage({ id, error: { code: error.code, message: error.message, path: error.path } });
+  }
+});
+`;
+
+export interface DigestJob {
+  kind: 'digest';
+  path: string;
+  algorithm: string;
+}
+
+export interface DigestResult {
+  digest: string;
+  size: number;
+}
+
+interface Pending {
+  id: number;
+  job: DigestJob;
+  resolve: (result: never) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending?: Pending;
+}
+
+const slots: Slot[] = [];
+const queue: Pending[] = [];
+let nextId = 1;
+const poolSize = Math.max(2, Math.min(4, availableParallelism()));
+
+function spawnSlot(): Slot {
+  const slot: Slot = { worker: new Worker(WORKER_SOURCE, { eval: true }) };
+  slot.worker.unref(); // an idle pool never keeps the process alive
+  slot.worker.on('message', (message: { id: number; result?: never; error?: { code?: string; message: string; path?: string } }) => {
+    const pending = slot.pending;
+    slot.pending = undefined;
+    slot.worker.unref();
+    if (pending && pending.id === message.id) {
+      if (message.error) {
+        const error = Object.assign(new Error(message.error.message), { code: message.error.code, path: message.error.path });
+        pending.reject(error);
+      } else {
+        pending.resolve(message.result!);
+      }
+    }
+    dispatch();
+  });
+  slot.worker.on('error', (error) => {
+    // A worker that died takes its job with it; the next job gets a fresh worker.
+    slot.pending?.reject(error);
+    slots.splice(slots.indexOf(slot), 1);
+    dispatch();
+  });
+  slots.push(slot);
+  return slot;
+}
+
+function dispatch(): void {
+  while (queue.length > 0) {
+    let slot = slots.find((s) => s.pending === undefined);
+    if (!slot) {
+      if (slots.length >= poolSize) return;
+      slot = spawnSlot();
+    }
+    const pending = queue.shift()!;
+    slot.pending = pending;
+    slot.worker.ref(); // keep the process alive while work is under way
+    slot.worker.postMessage({ id: pending.id, job: pending.job });
+  }
+}
+
+function submit<T>(job: DigestJob): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    queue.push({ id: nextId++, job, resolve: resolve as (result: never) => void, reject });
+    dispatch();
+  });
+}
+
+/** Hash (hex) and size of a file, computed by a worker thread. */
+export function digestFile(path: string, algorithm: string): Promise<DigestResult> {
+  return submit({ kind: 'digest', path, algorithm });
+}
