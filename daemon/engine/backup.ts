@@ -383,8 +383,9 @@ export class BackupService {
     for (;;) {
       if (jobs.every((j) => j.state !== 'running')) break;
       await this.checkTimeout(runId, config);
+      const sleptFrom = clock.now().getTime();
+      const progressBefore = overallProgress(jobs);
       await tasks.sleep(interval, signal);
-      interval = Math.min(Math.round(interval * 1.5), this.opts.pollMaxMs);
       try {
         const refreshed: BackupJob[] = [];
         for (const job of jobs) {
@@ -395,6 +396,7 @@ export class BackupService {
           refreshed.push((await driver.getJob(refOf(job))) ?? job);
         }
         jobs = refreshed;
+        interval = nextInterval(interval, progressBefore, overallProgress(jobs), clock.now().getTime() - sleptFrom, this.opts);
         if (lostSince !== null) {
           await runs.addStep(runId, 'reconnect', 'succeeded', `connection to ${driver.where} back after ${Math.round((clock.now().getTime() - lostSince) / 1000)} s`);
           lostSince = null;
@@ -545,6 +547,31 @@ export class BackupService {
 
 async function targetsOf(driver: ObDriver): Promise<Targets> {
   return driver.major === 3 ? [null] : (await driver.scope()).map((t) => t.name);
+}
+
+/** Mean progress (0..1) of the jobs, null while none reports any. */
+function overallProgress(jobs: BackupJob[]): number | null {
+  const known = jobs.map((j) => (j.state === 'running' ? j.progress : 1)).filter((p): p is number => p !== null);
+  return known.length === 0 ? null : known.reduce((a, b) => a + b, 0) / jobs.length;
+}
+
+/**
+ * The next poll: growing by half each time up to the maximum, but not much past the end the progress
+ * rate predicts, so a finished backup is noticed soon without polling a long one often.
+ */
+export function nextInterval(
+  current: number,
+  before: number | null,
+  after: number | null,
+  elapsedMs: number,
+  limits: { pollMinMs: number; pollMaxMs: number },
+): number {
+  let next = Math.min(Math.round(current * 1.5), limits.pollMaxMs);
+  if (before !== null && after !== null && after > before && elapsedMs > 0) {
+    const remainingMs = ((1 - after) * elapsedMs) / (after - before);
+    next = Math.min(next, Math.round(remainingMs + 1_000));
+  }
+  return Math.max(limits.pollMinMs, next);
 }
 
 function refOf(job: BackupJob): JobRef {
