@@ -196,6 +196,25 @@ async function verifyCopy(object: StoredObject, target: Storage, targetKey: stri
   }
 }
 
+/**
+ * Copies one object with the same checks as `copyTree` (skipped when the target already holds the same
+ * bytes); returns what was done, or undefined when the source has no such object.
+ */
+export async function copyOneObject(
+  source: Storage,
+  target: Storage,
+  key: string,
+  options: { targetKey?: string; readBack?: boolean } = {},
+): Promise<CopiedObject | undefined> {
+  const object = await source.stat(key);
+  if (!object) return undefined;
+  const targetKey = options.targetKey ?? key;
+  const present = await target.stat(targetKey);
+  if (present && (await sameContent(source, object, target, present))) return { key, size: object.size, action: 'skipped' };
+  const receipt = await copyObject(source, object, target, targetKey, options.readBack ?? false, undefined);
+  return { key, size: object.size, action: 'copied', sha256: receipt.sha256, etag: receipt.etag };
+}
+
 /** Removes what interrupted writes left in the target (partial files, multipart uploads in progress). */
 async function clearLeftovers(target: Storage, prefix: string): Promise<void> {
   if (target instanceof FileStorage) await target.removePartials(prefix);

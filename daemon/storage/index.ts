@@ -12,7 +12,7 @@ import { OssStorage } from './oss.js';
 import type { Storage, StorageConfig, StorageOptions, StorageUsage } from './types.js';
 import { redactSecrets } from './uri.js';
 
-export { copyTree, sameContent, type CopiedObject, type CopyOptions, type CopyProgress, type CopyReport } from './copy.js';
+export { copyOneObject, copyTree, sameContent, type CopiedObject, type CopyOptions, type CopyProgress, type CopyReport } from './copy.js';
 export { StorageError, type StorageErrorCode } from './errors.js';
 export { FileStorage, PARTIAL_SUFFIX } from './file.js';
 export { OssStorage, usesPathStyle } from './oss.js';

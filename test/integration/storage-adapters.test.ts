@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PARTIAL_SUFFIX,
   StorageError,
+  copyOneObject,
   copyTree,
   destinationUri,
   openStorage,
@@ -282,6 +283,19 @@ describe('copying a tree', () => {
       expect(again).toMatchObject({ copied_objects: 0, skipped_objects: tree.size, skipped_bytes: total });
     }
     for (const storage of [primary, ossPrimary, ossSecondary, restored, fileSecondary]) await storage.close();
+  });
+
+  it('copies a single object, skipping it when already there', async () => {
+    const target = openStorage(ossConfig('scratch-bkt/single'), OSS_OPTIONS);
+    const primary = openStorage(fileConfig(source));
+    const key = 'backup_set_1_full/data/macro_block_2';
+    const first = await copyOneObject(primary, target, key, { targetKey: 'one/block' });
+    expect(first).toMatchObject({ key, size: tree.get(key)!.length, action: 'copied' });
+    expect(first?.etag).toMatch(/-3$/);
+    expect((await sim.readObject('scratch-bkt', 'single/one/block')).equals(tree.get(key)!)).toBe(true);
+    expect(await copyOneObject(primary, target, key, { targetKey: 'one/block' })).toMatchObject({ action: 'skipped' });
+    expect(await copyOneObject(primary, target, 'backup_set_1_full/absent')).toBeUndefined();
+    await target.close();
   });
 
   it('copies one directory to another place of the target', async () => {
