@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { digestFile } from './file-workers.js';
 import { StorageError, type StorageErrorCode } from './errors.js';
-import { compareKeys } from './keys.js';
+import { compareKeys, tally } from './keys.js';
 import type { DigestAlgorithm, Storage, StorageOptions, StorageUsage, StoredObject, WriteReceipt } from './types.js';
 
 /** Bytes being written go to `<name>` + this suffix and take their name only once complete. */
@@ -306,12 +306,7 @@ export class FileStorage implements Storage {
   }
 
   async usage(): Promise<StorageUsage> {
-    let used = 0;
-    let count = 0;
-    for await (const object of this.list('')) {
-      used += object.size;
-      count += 1;
-    }
+    const { bytes: used, count } = await tally(this.list(''));
     let fs;
     try {
       fs = await statfs(this.root);

@@ -23,3 +23,14 @@ export function asDirectory(prefix: string): string {
   const trimmed = prefix.replace(/^\/+/, '');
   return trimmed === '' || trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
 }
+
+/** Total bytes and count of listed objects. */
+export async function tally(objects: AsyncIterable<{ size: number }>): Promise<{ bytes: number; count: number }> {
+  let bytes = 0;
+  let count = 0;
+  for await (const object of objects) {
+    bytes += object.size;
+    count += 1;
+  }
+  return { bytes, count };
+}

@@ -5,7 +5,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable, Transform } from 'node:stream';
 import { StorageError, type StorageErrorCode } from './errors.js';
-import { asDirectory } from './keys.js';
+import { asDirectory, tally } from './keys.js';
 import type { DigestAlgorithm, OssObjectType, Storage, StorageOptions, StorageUsage, StoredObject, WriteReceipt } from './types.js';
 import { splitOssPath } from './uri.js';
 
@@ -398,12 +398,7 @@ export class OssStorage implements Storage {
   }
 
   async usage(): Promise<StorageUsage> {
-    let used = 0;
-    let count = 0;
-    for await (const object of this.list('')) {
-      used += object.size;
-      count += 1;
-    }
+    const { bytes: used, count } = await tally(this.list(''));
     const capacity = this.options.capacityBytes ?? null;
     return {
       used_bytes: used,

@@ -8,7 +8,6 @@
 // message instead. The path part is written as it is too, after the same check.
 import type { StorageConfig } from './types.js';
 
-const MASK = '***';
 const UNSAFE_VALUE = /[&?#'"`\\\s\u0000-\u001f\u007f]/;
 const UNSAFE_PATH = /[?#'"`\\\s\u0000-\u001f\u007f]/;
 
@@ -57,20 +56,6 @@ export function destinationUri(storage: StorageConfig, subPath = ''): string {
   return `oss://${path}?host=${host}&access_id=${id}&access_key=${key}`;
 }
 
-// `access_key=…`, `access_id=…` (and the other credential parameters OceanBase URIs use); a value ends at `&`, a quote,
-// whitespace or `)`, so the parameter is also masked inside SQL text and error messages.
-const URI_SECRET = /\b(access_key|access_id|secret_key|sts_token)=([^&'"\s)]*)/gi;
-
-/** A destination URI, or any text holding one (a statement, an error), with credentials masked for logs. */
-export function redactDestinationUri(text: string): string {
-  return text.replace(URI_SECRET, (_m, name: string) => `${name}=${MASK}`);
-}
-
-/** Masks every occurrence of the given secrets and every URI credential in `text`. */
-export function redactSecrets(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join(MASK);
-  }
-  return redactDestinationUri(out);
-}
+// Redaction is shared with the OceanBase driver, which logs statements holding these URIs:
+// `access_key=…`/`access_id=…` values become `***`, wherever they appear in a text.
+export { redactUri as redactDestinationUri, redact as redactSecrets } from '../oceanbase/redact.js';
