@@ -49,7 +49,8 @@ export interface CopyOptions {
   readBack?: boolean;
   /** Further attempts of an object after a network or server failure (default 2). */
   retries?: number;
-  /** Stops starting new objects; objects under way are abandoned and left for a resumed copy. */
+  /** Stops starting new objects; streamed objects under way are abandoned (left for a resumed copy),
+   *  file-to-file copies under way finish. The copy then fails with code `aborted`. */
   signal?: AbortSignal;
   onProgress?: (progress: CopyProgress) => void;
   /** Called for every object as it is decided: copied (with the checksum it was written with) or skipped. */
