@@ -101,6 +101,9 @@ interface Layout {
   stack: string;
   backupDir: string;
   outputs: string;
+  /** 0700 directory of 0600 files: the simulators' generated secrets, for env.sh to read. */
+  secrets: string;
+  envFile: string;
 }
 
 function layout(dir: string): Layout {
@@ -118,6 +121,8 @@ function layout(dir: string): Layout {
     stack: join(dir, STACK),
     backupDir: join(dir, 'backup'),
     outputs: join(dir, 'outputs.json'),
+    secrets: join(dir, 'secrets'),
+    envFile: join(dir, 'env.sh'),
   };
 }
 
@@ -136,7 +141,7 @@ function prepareDir(dir: string): Layout {
     }
   }
   const l = layout(dir);
-  for (const d of [l.dir, l.logs, l.backupDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  for (const d of [l.dir, l.logs, l.backupDir, l.secrets]) mkdirSync(d, { recursive: true, mode: 0o700 });
   writeFileSync(marker, JSON.stringify({ pid: process.pid, started_at: new Date().toISOString() }) + '\n');
   return l;
 }
@@ -333,7 +338,9 @@ class Demo {
     const tools = this.checkTools();
     this.log(`tools: terraform ${tools.terraform}, cdktf ${tools.cdktf}, node ${process.execPath} ${process.version}`);
 
-    const obPassword = randomBytes(12).toString('base64url');
+    // Generated secrets live in 0600 files (as the daemon keeps its token) so env.sh can read them.
+    const obPassword = this.secret('obsim-root-password');
+    const ossSecret = this.secret('osssim-access-key-secret');
     const ob = await this.step(
       `Start obsim: OceanBase ${OB_VERSION} with tenants ${TENANTS.join(', ')}`,
       async () => {
@@ -358,7 +365,7 @@ class Demo {
       async () => {
         const sim = await startOssSim({
           accessKeyId: 'demo-id',
-          accessKeySecret: randomBytes(12).toString('base64url'),
+          accessKeySecret: ossSecret,
           dataDir: join(this.l.dir, 'osssim'),
           buckets: ['backup', 'backup-dr'],
         }).catch((err: unknown) => {
@@ -399,6 +406,7 @@ class Demo {
     ob.setTimeScale(this.options.timeScale);
     const run = await this.backupNow(api).finally(() => ob.setTimeScale(1));
     await this.step('Cluster status', () => this.status(api), () => 'GET /v1/clusters/' + CLUSTER + '/status');
+    this.writeEnvFile(api, ob, oss);
     this.printNext(api, oss);
 
     if (run.state !== 'succeeded') return 1;
@@ -660,6 +668,35 @@ class Demo {
 
   private statusRows: [string, string][] = [];
 
+  private secret(name: string): string {
+    const value = randomBytes(18).toString('base64url');
+    writeFileSync(join(this.l.secrets, name), `${value}\n`, { mode: 0o600 });
+    return value;
+  }
+
+  /** The running demo's settings for a shell, so the stack can be changed and redeployed by hand. */
+  private writeEnvFile(api: Api, ob: ObSim, oss: OssSim) {
+    const token = this.daemonTokenFile ?? join(this.l.daemonDir, 'token');
+    const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+    writeFileSync(
+      this.l.envFile,
+      [
+        `# Settings of the obbackup demo started ${new Date().toISOString()} (valid while it runs).`,
+        `# Use: . ${this.l.envFile}; cd ${this.l.stack}; npx cdktf diff --skip-provider-lock`,
+        `export OBBACKUP_ENDPOINT=${q(api.url)}`,
+        `export OBBACKUP_TOKEN="$(cat ${q(token)})"`,
+        `export TF_CLI_CONFIG_FILE=${q(this.l.cliConfig)}`,
+        `export CHECKPOINT_DISABLE=1 DISABLE_VERSION_CHECK=1`,
+        `export OB_HOST=${q(ob.host)} OB_PORT=${ob.port} BACKUP_DIR=${q(this.l.backupDir)}`,
+        `export TF_VAR_ob_password="$(cat ${q(join(this.l.secrets, 'obsim-root-password'))})"`,
+        `export OSS_ENDPOINT=${q(oss.endpoint)} OSS_ACCESS_KEY_ID=demo-id`,
+        `export TF_VAR_oss_access_key_secret="$(cat ${q(join(this.l.secrets, 'osssim-access-key-secret'))})"`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+  }
+
   private printNext(api: Api, oss: OssSim) {
     for (const [k, v] of this.statusRows) this.say(`      ${k.padEnd(17)} ${v}`);
     const token = this.daemonTokenFile ?? join(this.l.daemonDir, 'token');
@@ -671,9 +708,10 @@ class Demo {
     const cli = process.cwd() === REPO_ROOT ? 'npx obbackup' : `node ${join(REPO_ROOT, 'bin', 'obbackup.js')}`;
     this.say(`  CLI           OBBACKUP_ENDPOINT=${api.url} OBBACKUP_TOKEN="$(cat ${token})" ${cli} status`);
     this.say(`                (also: ${cli} runs, ${cli} alarms, ${cli} backup now ${CLUSTER} --type incremental --wait)`);
-    this.say(`  the stack     ${this.l.stack}  (edit stack.ts, then cdktf deploy as in its README)`);
+    this.say(`  the stack     ${this.l.stack}`);
+    this.say(`                edit stack.ts, then: . ${this.l.envFile} && cd ${this.l.stack} && npx cdktf deploy --skip-provider-lock`);
     this.say(`  backups       ${this.l.backupDir}`);
-    this.say(`  OSS endpoint  ${oss.endpoint}  (access key id demo-id; for examples/oss-secondary)`);
+    this.say(`  OSS endpoint  ${oss.endpoint}  (buckets backup, backup-dr; env.sh sets it up for examples/oss-secondary)`);
     this.say(`  logs          ${this.l.logs}`);
     this.say('');
   }
