@@ -50,6 +50,8 @@ export class ObbackupClient {
   private readonly token?: string;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
+  /** Per collection, one listing shared by the reads of one Terraform walk (see readFromListing). */
+  private readonly listings = new Map<string, Promise<Map<string, Record<string, unknown>> | null>>();
 
   constructor(options: ClientOptions) {
     this.endpoint = normalizeEndpoint(options.endpoint);
@@ -120,12 +122,41 @@ export class ObbackupClient {
     }
   }
 
-  async putResource<T = Record<string, unknown>>(plural: string, name: string, body: unknown, signal?: AbortSignal, timeoutMs?: number): Promise<T> {
-    return this.request<T>('PUT', `/v1/${plural}/${encodeURIComponent(name)}`, { body, signal, timeoutMs });
+  async putResource<T = Record<string, unknown>>(
+    plural: string,
+    name: string,
+    body: unknown,
+    signal?: AbortSignal,
+    timeoutMs?: number,
+    headers?: Record<string, string>,
+  ): Promise<T> {
+    this.listings.delete(plural);
+    return this.request<T>('PUT', `/v1/${plural}/${encodeURIComponent(name)}`, { body, signal, timeoutMs, headers });
+  }
+
+  /**
+   * Reads an object through one listing of its collection: a provider process serves one Terraform walk,
+   * whose refresh reads every object of a type, so one GET of the collection replaces one GET per object.
+   * An object missing from the listing is read on its own (it may be new, or really gone).
+   */
+  async readFromListing<T = Record<string, unknown>>(plural: string, name: string, signal?: AbortSignal): Promise<T | null> {
+    let listing = this.listings.get(plural);
+    if (!listing) {
+      // A listing that fails (or a daemon without one) only means reading objects one by one.
+      listing = this.request<{ items?: Record<string, unknown>[] }>('GET', `/v1/${plural}`).then(
+        (body) => (Array.isArray(body?.items) ? new Map(body.items.map((item) => [String(item.name), item])) : null),
+        () => null,
+      );
+      this.listings.set(plural, listing);
+    }
+    const found = (await listing)?.get(name);
+    if (found) return found as T;
+    return this.getResource<T>(plural, name, signal);
   }
 
   /** Deletes; an object already gone is not an error. */
   async deleteResource(plural: string, name: string, signal?: AbortSignal): Promise<void> {
+    this.listings.delete(plural);
     try {
       await this.request('DELETE', `/v1/${plural}/${encodeURIComponent(name)}`, { signal });
     } catch (e) {

@@ -9,6 +9,8 @@ import { CtyError, inferType } from './msgpack.js';
 /** A parsed JSON document: like JSON.parse, but numbers that a float64 cannot hold stay BigNumber. */
 export type JsonTree = null | boolean | string | number | BigNumber | JsonTree[] | { [key: string]: JsonTree };
 
+const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/y;
+
 export function parseJsonLossless(text: string): JsonTree {
   let pos = 0;
   const fail = (what: string): never => {
@@ -55,18 +57,25 @@ export function parseJsonLossless(text: string): JsonTree {
     if (text.startsWith('true', pos)) return (pos += 4), true;
     if (text.startsWith('false', pos)) return (pos += 5), false;
     if (text.startsWith('null', pos)) return (pos += 4), null;
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/.exec(text.slice(pos, pos + 4096));
+    NUMBER.lastIndex = pos;
+    const m = NUMBER.exec(text);
     if (!m) return fail('unexpected character');
     pos += m[0].length;
     return jsonNumber(m[0]);
   };
   const parseString = (): string => {
     const start = pos;
+    let escaped = false;
     pos++;
-    while (pos < text.length && text[pos] !== '"') pos += text[pos] === '\\' ? 2 : 1;
+    while (pos < text.length && text.charCodeAt(pos) !== 0x22) {
+      if (text.charCodeAt(pos) === 0x5c) {
+        escaped = true;
+        pos += 2;
+      } else pos++;
+    }
     if (pos >= text.length) fail('unterminated string');
     pos++;
-    return JSON.parse(text.slice(start, pos)) as string;
+    return escaped ? (JSON.parse(text.slice(start, pos)) as string) : text.slice(start + 1, pos - 1);
   };
   const value = parseValue();
   skip();

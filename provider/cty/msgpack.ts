@@ -39,18 +39,16 @@ const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
 
 class Writer {
-  private buf = new Uint8Array(256);
-  private view = new DataView(this.buf.buffer);
+  private buf = Buffer.allocUnsafe(512);
   private pos = 0;
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
-    this.view = new DataView(next.buffer);
   }
   u8(v: number): void {
     this.ensure(1);
@@ -58,12 +56,12 @@ class Writer {
   }
   u16(v: number): void {
     this.ensure(2);
-    this.view.setUint16(this.pos, v);
+    this.buf.writeUInt16BE(v, this.pos);
     this.pos += 2;
   }
   u32(v: number): void {
     this.ensure(4);
-    this.view.setUint32(this.pos, v);
+    this.buf.writeUInt32BE(v, this.pos);
     this.pos += 4;
   }
   bytes(b: Uint8Array): void {
@@ -86,7 +84,7 @@ class Writer {
       else {
         this.u8(0xcf);
         this.ensure(8);
-        this.view.setBigUint64(this.pos, v);
+        this.buf.writeBigUInt64BE(v, this.pos);
         this.pos += 8;
       }
     } else if (v >= -32n) this.u8(Number(v) & 0xff);
@@ -96,24 +94,24 @@ class Writer {
     else {
       this.u8(0xd3);
       this.ensure(8);
-      this.view.setBigInt64(this.pos, v);
+      this.buf.writeBigInt64BE(v, this.pos);
       this.pos += 8;
     }
   }
   float64(v: number): void {
     this.u8(0xcb);
     this.ensure(8);
-    this.view.setFloat64(this.pos, v);
+    this.buf.writeDoubleBE(v, this.pos);
     this.pos += 8;
   }
   str(s: string): void {
-    const b = Buffer.from(s, 'utf8');
-    const n = b.length;
+    const n = Buffer.byteLength(s, 'utf8');
     if (n < 32) this.u8(0xa0 | n);
     else if (n <= 0xff) (this.u8(0xd9), this.u8(n));
     else if (n <= 0xffff) (this.u8(0xda), this.u16(n));
     else (this.u8(0xdb), this.u32(n));
-    this.bytes(b);
+    this.ensure(n);
+    this.pos += this.buf.write(s, this.pos, n, 'utf8');
   }
   bin(b: Uint8Array): void {
     const n = b.length;
@@ -143,7 +141,7 @@ class Writer {
     this.bytes(data);
   }
   result(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    return Uint8Array.prototype.slice.call(this.buf, 0, this.pos);
   }
 }
 

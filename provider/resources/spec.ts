@@ -173,11 +173,7 @@ export function specResource(options: SpecResourceOptions): ResourceDefinition<O
     // If-Match carries the version Terraform last read: a change made meanwhile is refused (412), not lost.
     const headers = version !== null ? { 'if-match': `"${version}"` } : undefined;
     const stored = await callApi(ctx.diagnostics, schema, `Cannot ${action} ${label(name)}`, () =>
-      ctx.client.request<Record<string, unknown>>('PUT', `/v1/${plural}/${encodeURIComponent(name)}`, {
-        body: body(ctx.planned, ctx.config),
-        signal: ctx.signal,
-        headers,
-      }),
+      ctx.client.putResource<Record<string, unknown>>(plural, name, body(ctx.planned, ctx.config), ctx.signal, undefined, headers),
     );
     recordSecrets(ctx, stored);
     return toState(stored, ctx.planned, ctx.planned);
@@ -236,7 +232,9 @@ export function specResource(options: SpecResourceOptions): ResourceDefinition<O
 
     async read(ctx: ReadContext<ObbackupClient>) {
       const name = ctx.state.name as string;
-      const stored = await callApi(ctx.diagnostics, schema, `Cannot read ${label(name)}`, () => ctx.client.getResource<Record<string, unknown>>(plural, name, ctx.signal));
+      const stored = await callApi(ctx.diagnostics, schema, `Cannot read ${label(name)}`, () =>
+        ctx.client.readFromListing<Record<string, unknown>>(plural, name, ctx.signal),
+      );
       if (!stored) return null;
       return toState(stored, ctx.state);
     },
