@@ -13,6 +13,7 @@ import type { DigestAlgorithm, Storage, StorageOptions, StorageUsage, StoredObje
 export const PARTIAL_SUFFIX = '.obbackup-partial';
 
 const READ_CHUNK = 1024 * 1024;
+
 function codeOf(error: unknown): StorageErrorCode {
   switch ((error as NodeJS.ErrnoException).code) {
     case 'ENOENT':

@@ -14,6 +14,7 @@ import {
   openStorage,
   redactDestinationUri,
   testStorage,
+  usesPathStyle,
   type Storage,
   type StorageConfig,
   type StorageOptions,
@@ -439,6 +440,14 @@ describe('destination URIs', () => {
     expect(() => destinationUri(oss)).toThrow('access_key_secret contains "&", which an OceanBase destination URI cannot carry');
     expect(() => destinationUri({ ...oss, access_key_secret: 'ok', path: 'bkt/with space' })).toThrow('path contains whitespace');
     expect(() => destinationUri(fileConfig("/data/it's"))).toThrow('path contains "\'"');
+  });
+
+  it('addresses Alibaba Cloud endpoints by virtual host and any other endpoint by path', () => {
+    expect(usesPathStyle('oss-cn-hangzhou.aliyuncs.com')).toBe(false);
+    expect(usesPathStyle('https://oss-cn-shanghai-internal.aliyuncs.com')).toBe(false);
+    expect(usesPathStyle(sim.endpoint)).toBe(true);
+    expect(usesPathStyle('http://localhost:9000')).toBe(true);
+    expect(usesPathStyle('minio.internal:9000')).toBe(true);
   });
 
   it('masks credentials in URIs and in text that holds them', () => {
