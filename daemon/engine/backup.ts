@@ -18,7 +18,7 @@ import { ObError, type BackupJob, type JobMarks, type JobRef, type ObDriver } fr
 import { logicalNotAvailable, waitArchiveDoing } from './apply.js';
 import type { Clock } from './clock.js';
 import type { ClusterRegistry } from './clusters.js';
-import type { ConfigReader, LoadedPolicy } from './config.js';
+import type { ConfigReader, LoadedCluster, LoadedPolicy } from './config.js';
 import {
   checkArchive,
   checkCompaction,
@@ -311,7 +311,7 @@ export class BackupService {
           const jobs = await this.findJobs(driver, marks, targets, signal).catch(() => []);
           if (jobs.length > 0) {
             await runs.finishStep(startStep, 'succeeded', `started (the connection dropped after sending; found ${describeJobs(jobs)})`);
-            return this.track(runId, driver, jobs, signal);
+            return this.track(runId, policy.cluster, jobs, signal);
           }
         }
         return this.fail(runId, text, err);
@@ -325,7 +325,7 @@ export class BackupService {
       const note = actual !== type ? ` (OceanBase runs it as a ${actual} backup: no earlier full at this destination)` : '';
       await runs.finishStep(startStep, 'succeeded', `started ${describeJobs(jobs)}${note}`);
       if (actual !== type) await runs.update(runId, { type: actual });
-      await this.track(runId, driver, jobs, signal);
+      await this.track(runId, policy.cluster, jobs, signal);
     } catch (err) {
       if (isAbort(err)) throw err;
       await this.closeOpenSteps(runId, 'failed', messageOf(err));
@@ -372,7 +372,7 @@ export class BackupService {
   }
 
   /** Polls the jobs until each ends; records progress, set ids, sizes, errors; flags the timeout once. */
-  private async track(runId: number, driver: ObDriver, started: BackupJob[], signal: AbortSignal): Promise<void> {
+  private async track(runId: number, cluster: LoadedCluster, started: BackupJob[], signal: AbortSignal): Promise<void> {
     const { runs, clock, tasks, config } = this.deps;
     let jobs = started;
     await this.recordJobs(runId, jobs);
@@ -387,6 +387,8 @@ export class BackupService {
       const progressBefore = overallProgress(jobs);
       await tasks.sleep(interval, signal);
       try {
+        // asked for on each poll: an idle driver may have been closed, a dropped one is reopened
+        const driver = await this.deps.clusters.driver(cluster);
         const refreshed: BackupJob[] = [];
         for (const job of jobs) {
           if (job.state !== 'running') {
@@ -398,7 +400,7 @@ export class BackupService {
         jobs = refreshed;
         interval = nextInterval(interval, progressBefore, overallProgress(jobs), clock.now().getTime() - sleptFrom, this.opts);
         if (lostSince !== null) {
-          await runs.addStep(runId, 'reconnect', 'succeeded', `connection to ${driver.where} back after ${Math.round((clock.now().getTime() - lostSince) / 1000)} s`);
+          await runs.addStep(runId, 'reconnect', 'succeeded', `connection to cluster "${cluster.name}" back after ${Math.round((clock.now().getTime() - lostSince) / 1000)} s`);
           lostSince = null;
         }
         await this.recordJobs(runId, jobs);
@@ -541,7 +543,7 @@ export class BackupService {
     }
     await runs.finishStep(step, 'succeeded', `re-attached to ${describeJobs(jobs)}`);
     this.deps.log.info({ run: runId }, `run ${runId}: re-attached to ${describeJobs(jobs)}`);
-    await this.track(runId, driver, jobs, signal);
+    await this.track(runId, cluster, jobs, signal);
   }
 }
 

@@ -6,6 +6,9 @@
  *   registry.probe(cluster): Promise<ClusterProbe>               // fresh connection; never throws
  *   registry.observation(name): Promise<ClusterObservation | undefined>
  *   registry.forget(name)                                         // closes its driver
+ *
+ * Drivers unused for idleMs (default 10 min) are closed, so a daemon with thousands of clusters keeps
+ * connections only to those it works with. Long-running work asks for the driver again on each use.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from '../log.js';
@@ -40,10 +43,12 @@ export type StatementObserver = (cluster: string, sql: string) => void;
 export interface ClusterRegistryOptions {
   driver?: ObDriverOptions;
   observer?: StatementObserver;
+  /** close a driver nobody asked for in this long (default 10 min) */
+  idleMs?: number;
 }
 
 export class ClusterRegistry {
-  private readonly drivers = new Map<string, { fingerprint: string; driver: Promise<ObDriver> }>();
+  private readonly drivers = new Map<string, { fingerprint: string; driver: Promise<ObDriver>; usedAt: number }>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -73,8 +78,10 @@ export class ClusterRegistry {
 
   /** A connected driver for the cluster; a changed endpoint or password opens a new one. */
   async driver(cluster: LoadedCluster): Promise<ObDriver> {
+    this.closeIdle(cluster.name);
     const cached = this.drivers.get(cluster.name);
     if (cached && cached.fingerprint === cluster.fingerprint) {
+      cached.usedAt = this.clock.now().getTime();
       try {
         return await cached.driver;
       } catch {
@@ -83,7 +90,7 @@ export class ClusterRegistry {
     }
     if (cached) void cached.driver.then((d) => d.close()).catch(() => undefined);
     const driver = ObDriver.open(cluster.endpoint, this.driverOptions());
-    this.drivers.set(cluster.name, { fingerprint: cluster.fingerprint, driver });
+    this.drivers.set(cluster.name, { fingerprint: cluster.fingerprint, driver, usedAt: this.clock.now().getTime() });
     try {
       const opened = await driver;
       await this.record(cluster.name, { reachable: true, identity: opened.identity });
@@ -93,6 +100,19 @@ export class ClusterRegistry {
       await this.record(cluster.name, { reachable: false, error: messageOf(err) }).catch(() => undefined);
       throw err;
     }
+  }
+
+  private closeIdle(except: string): void {
+    const limit = this.clock.now().getTime() - (this.options.idleMs ?? 10 * 60_000);
+    for (const [name, entry] of this.drivers) {
+      if (name === except || entry.usedAt >= limit) continue;
+      this.drivers.delete(name);
+      void entry.driver.then((d) => d.close()).catch(() => undefined);
+    }
+  }
+
+  get openDrivers(): number {
+    return this.drivers.size;
   }
 
   /** Connects afresh, detects the version and checks the tenant scope; records what it saw unless `record` is false. */

@@ -27,6 +27,7 @@ import { systemClock, type Clock } from './clock.js';
 import { ClusterRegistry, type ClusterProbe, type StatementObserver } from './clusters.js';
 import { clusterFromSpec, ConfigReader, type LoadedCluster } from './config.js';
 import { storageResolver, type OpsContext } from './ops-context.js';
+import { OpsEngine, type OpsEngineOptions } from './ops.js';
 import { PolicyStates } from './policy-state.js';
 import { RunRepository } from './runs.js';
 import { describe, isAbort, messageOf, TaskGroup } from './tasks.js';
@@ -55,6 +56,8 @@ export interface EngineOptions {
   backup?: BackupOptions;
   /** sees every statement sent to any cluster (tests count writes) */
   observer?: StatementObserver;
+  /** cleanup and secondary cadences, alarms (webhook, intervals); false: none of them */
+  ops?: OpsEngineOptions | false;
 }
 
 export interface EngineDeps {
@@ -82,6 +85,8 @@ export class Engine {
   readonly backups: BackupService;
   readonly scheduler: Scheduler;
   readonly policyStates: PolicyStates;
+  /** cleanup, secondary backup, alarms and health (ops.ts) */
+  readonly ops: OpsEngine;
   private readonly applying = new Map<string, { again: boolean }>();
   private readonly opts: EngineOptions;
   private started = false;
@@ -106,6 +111,11 @@ export class Engine {
       { store, runs: this.runs, states: this.policyStates, tasks: this.tasks, clock: this.clock, log, dispatch: (run) => this.backups.dispatch(run) },
       { maxSleepMs: options.maxSleepMs },
     );
+    this.ops = new OpsEngine(this.opsContext(), {
+      ...(options.ops || {}),
+      spawn: (name, work) => void this.tasks.spawn(name, work),
+      sleep: (ms, signal) => this.tasks.sleep(ms, signal),
+    });
   }
 
   get log(): Logger {
@@ -117,6 +127,7 @@ export class Engine {
     this.started = true;
     await this.backups.resume();
     if (this.opts.scheduler !== false) this.scheduler.start();
+    if (this.opts.ops !== false) void this.tasks.spawn('operations', (signal) => this.ops.run(signal));
     if (this.opts.applyPolicies !== false) {
       for (const name of await this.config.policyNames()) this.requestApply(name);
     }
@@ -124,6 +135,7 @@ export class Engine {
 
   async stop(): Promise<void> {
     await this.tasks.stop();
+    await this.ops.stop();
     await this.clusters.closeAll();
   }
 
@@ -132,7 +144,8 @@ export class Engine {
     return {
       store: this.deps.store,
       runs: this.runs,
-      clock: this.clock,
+      // waits of cleanup and secondary runs count as idle for settled()
+      clock: { now: () => this.clock.now(), sleep: (ms, signal) => this.tasks.sleep(ms, signal) },
       log: this.deps.log,
       driver: async (name) => {
         const cluster = await this.config.cluster(name);
@@ -244,7 +257,13 @@ export class Engine {
       await this.policyStates.setApply(name, { state: 'refused', error: logicalNotAvailable(name), version: policy.version });
       return undefined;
     }
+    const previous = (await this.policyStates.get(name))?.applied;
     await this.policyStates.setApply(name, { state: 'applying', error: null });
+    if (previous && previous.cluster !== policy.cluster.name) {
+      // The policy moved to another cluster: what it started on the old one stops.
+      const old = await this.config.cluster(previous.cluster);
+      if (old) await this.undo(name, old, previous, false, signal ?? this.tasks.signal);
+    }
     try {
       const driver = await this.clusters.driver(policy.cluster);
       const outcome = await applyPolicy(

@@ -1,5 +1,8 @@
 // The engine against obsim 4.2.1 on simulated time: applying a policy (idempotent), backup now with its
 // pre-checks, job tracking to the end, 9036, a dropped connection mid-poll, removal of a policy.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FULL_BACKUP_NEEDED } from '../../daemon/engine/index.js';
@@ -158,6 +161,48 @@ describe('backup now (4.x)', () => {
     expect(run.state, JSON.stringify(run.steps)).toBe('succeeded');
     expect(run.steps.map((s) => s.name)).toContain('reconnect');
     h.sim.faults.clearStatementFaults();
+  });
+});
+
+describe('changing the destination (4.x)', () => {
+  it('cancels the running backup and stops the archive before switching, then needs a new full', async () => {
+    const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), 'obbackup-engine-storage2-'));
+    try {
+      let res = await h.api('PUT', '/v1/storages/s2', { type: 'file', path: otherDir, capacity_alarm_threshold: 99 });
+      expect(res.status, res.text).toBe(201);
+      const running = await h.api('POST', '/v1/clusters/c1/backups', { type: 'full' });
+      expect(running.status, running.text).toBe(202);
+      await h.waitRun(running.body.id, (r) => r.jobs.length === 2);
+
+      const current = (await h.api('GET', '/v1/policies/p1')).body;
+      const before = h.statements.length;
+      res = await h.api('PUT', '/v1/policies/p1', { cluster: 'c1', storage: 's2', schedule: current.schedule, cleanup: current.cleanup });
+      expect(res.status, res.text).toBe(200);
+      await waitApplied(h);
+
+      const app = writesIn(h.statements.slice(before))
+        .filter((w) => /TENANT = app\b/.test(w))
+        .map((w) => w.replace(/'[^']*'/g, "'…'"));
+      expect(app).toEqual([
+        'ALTER SYSTEM NOARCHIVELOG TENANT = app',
+        "ALTER SYSTEM SET LOG_ARCHIVE_DEST = '…' TENANT = app",
+        'ALTER SYSTEM CANCEL BACKUP TENANT = app',
+        "ALTER SYSTEM SET DATA_BACKUP_DEST = '…' TENANT = app",
+        'ALTER SYSTEM ARCHIVELOG TENANT = app',
+      ]);
+      const cancelled = await h.waitRun(running.body.id, done);
+      expect(cancelled.state).toBe('canceled');
+
+      const inc = await h.api('POST', '/v1/clusters/c1/backups', { type: 'incremental' });
+      expect(inc.status, inc.text).toBe(409);
+      expect(inc.body.message).toBe(FULL_BACKUP_NEEDED);
+      const full = await h.api('POST', '/v1/clusters/c1/backups', { type: 'full' });
+      expect(full.status, full.text).toBe(202);
+      expect((await h.waitRun(full.body.id, done)).state).toBe('succeeded');
+      expect(fs.readdirSync(path.join(otherDir, 'c1'))).toEqual(['app', 'crm']);
+    } finally {
+      fs.rmSync(otherDir, { recursive: true, force: true });
+    }
   });
 });
 
