@@ -15,8 +15,9 @@ import { attr } from '../framework/schema.js';
 import type { SchemaSpec } from '../framework/schema.js';
 import { callApi } from './errors.js';
 
-const TERMINAL = new Set(['succeeded', 'success', 'completed', 'failed', 'failure', 'error', 'cancelled', 'canceled', 'skipped']);
-const SUCCESS = new Set(['succeeded', 'success', 'completed']);
+// Run states (GET /v1/runs/{id}): pending, waiting, running, then one of these.
+const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'skipped', 'missed']);
+const SUCCESS = new Set(['succeeded']);
 /** Between polls of a run while waiting. */
 export const WAIT_POLL_MS = Number(process.env.OBBACKUP_WAIT_POLL_MS) || 2_000;
 
@@ -29,7 +30,8 @@ const schema: SchemaSpec = {
     wait: attr.bool({ optional: true, description: 'Wait until the backup finishes (fails the apply if the backup fails).' }),
     triggers: attr.map(t.string, { optional: true, requiresReplace: true, description: 'Any change of these values starts a new backup.' }),
     id: attr.string({ computed: true, description: 'The run ID. Import ID.' }),
-    status: attr.string({ computed: true, description: 'Run status as last read.' }),
+    state: attr.string({ computed: true, description: 'Run state as last read: pending, waiting, running, succeeded, failed, canceled, skipped.' }),
+    backup_set_id: attr.string({ computed: true, description: 'OceanBase backup set ID, once the backup succeeded.' }),
     ob_job_id: attr.string({ computed: true, description: 'OceanBase backup job ID, once known.' }),
     started_at: attr.string({ computed: true, description: 'When the run started.' }),
     finished_at: attr.string({ computed: true, description: 'When the run finished.' }),
@@ -45,8 +47,9 @@ function runState(base: ObjectValue, run: Run): ObjectValue {
   return {
     ...base,
     id: text(run.id),
-    status: text(run.status ?? run.state),
-    ob_job_id: text(run.ob_job_id ?? run.job_id),
+    state: text(run.state),
+    backup_set_id: text(run.backup_set_id),
+    ob_job_id: text(run.ob_job_id),
     started_at: text(run.started_at),
     finished_at: text(run.finished_at),
     error: text(typeof run.error === 'object' && run.error !== null ? (run.error as { message?: unknown }).message : run.error),
@@ -73,7 +76,7 @@ async function waitForRun(ctx: ApplyContext<ObbackupClient>, id: string): Promis
     const run = await callApi(ctx.diagnostics, schema, 'Cannot follow the backup run', () =>
       ctx.client.request<Run>('GET', `/v1/runs/${encodeURIComponent(id)}`, { signal: ctx.signal }),
     );
-    if (TERMINAL.has(String(run.status ?? run.state ?? '').toLowerCase())) return run;
+    if (TERMINAL.has(String(run.state))) return run;
     await sleep(WAIT_POLL_MS, ctx.signal);
   }
 }
@@ -92,15 +95,15 @@ export const backupResource = defineResource<ObbackupClient>({
     const cluster = ctx.planned.cluster as string;
     const type = (ctx.planned.type as string | null) ?? 'full';
     const answer = await callApi(ctx.diagnostics, schema, `Cannot back up cluster "${cluster}"`, () =>
-      ctx.client.request<Run | { run: Run }>('POST', `/v1/clusters/${encodeURIComponent(cluster)}/backups`, { body: { type }, signal: ctx.signal }),
+      ctx.client.request<Run>('POST', `/v1/clusters/${encodeURIComponent(cluster)}/backups`, { body: { type }, signal: ctx.signal }),
     );
-    let run: Run = 'run' in answer && answer.run && typeof answer.run === 'object' ? (answer.run as Run) : (answer as Run);
+    let run = answer as Run;
     if (ctx.planned.wait === true && run.id !== undefined) {
       run = await waitForRun(ctx, String(run.id));
-      const status = String(run.status ?? run.state ?? '').toLowerCase();
-      if (!SUCCESS.has(status)) {
+      const state = String(run.state);
+      if (!SUCCESS.has(state)) {
         // The run exists: record it (Terraform marks it tainted, so the next apply starts a new backup).
-        ctx.diagnostics.error(`Backup of cluster "${cluster}" ${status || 'failed'}`, text(runState({}, run).error) ?? `run ${run.id} ended ${status}`);
+        ctx.diagnostics.error(`Backup of cluster "${cluster}" ${state}`, text(runState({}, run).error) ?? `run ${run.id} ended ${state}`);
       }
     }
     return runState(ctx.planned, run);
@@ -108,7 +111,7 @@ export const backupResource = defineResource<ObbackupClient>({
 
   async update(ctx) {
     // Only `wait` can change in place; the run itself stays.
-    return { ...ctx.planned, ...pick(ctx.prior!, ['id', 'status', 'ob_job_id', 'started_at', 'finished_at', 'error']) };
+    return { ...ctx.planned, ...pick(ctx.prior!, ['id', 'state', 'backup_set_id', 'ob_job_id', 'started_at', 'finished_at', 'error']) };
   },
 
   async read(ctx) {
@@ -131,7 +134,7 @@ export const backupResource = defineResource<ObbackupClient>({
   },
 
   importState({ id }) {
-    if (!id.trim()) throw new DiagnosticError('Invalid import ID', 'Import an obbackup_backup by its run ID.');
+    if (!/^\d+$/.test(id.trim())) throw new DiagnosticError('Invalid import ID', `Import an obbackup_backup by its run ID (a number), got "${id}".`);
     return { id };
   },
 });

@@ -9,13 +9,17 @@ import type { SchemaSpec } from '../framework/schema.js';
 import { callApi } from './errors.js';
 
 const runObject = t.object({ at: t.string, type: t.string });
-const alarmObject = t.object({ kind: t.string, severity: t.string, message: t.string, raised_at: t.string });
+const alarmObject = t.object({ name: t.string, severity: t.string, message: t.string, raised_at: t.string, policy: t.string, storage: t.string });
 
 const statusSchema: SchemaSpec = {
   description: "A cluster's backup overview: schedule status, last backup, archive lag, running run, alarms, next runs.",
   attributes: {
     cluster: attr.string({ required: true, description: 'Cluster name.' }),
+    policy: attr.string({ computed: true, description: "The cluster's policy, if any." }),
     schedule_status: attr.string({ computed: true, description: 'NONE, NORMAL, PAUSED, WAITING or ABNORMAL.' }),
+    schedule_status_reason: attr.string({ computed: true, description: 'Why the schedule status is what it is.' }),
+    ob_version: attr.string({ computed: true, description: 'OceanBase version detected.' }),
+    reachable: attr.bool({ computed: true, description: 'Whether the daemon could reach the cluster at its last look.' }),
     last_data_backup_at: attr.string({ computed: true, description: 'When the last successful data backup finished.' }),
     log_backup_delay_seconds: attr.number({ computed: true, description: 'How far log archiving lags behind.' }),
     backup_size_bytes: attr.number({ computed: true, description: 'Size of the backups in storage.' }),
@@ -35,25 +39,31 @@ export const clusterStatusDataSource = defineDataSource<ObbackupClient>({
     const status = await callApi(diagnostics, statusSchema, `Cannot read the status of cluster "${cluster}"`, () =>
       client.request<Record<string, unknown>>('GET', `/v1/clusters/${encodeURIComponent(cluster)}/status`, { signal }),
     );
-    const running = (status.running ?? status.running_run ?? null) as Record<string, unknown> | null;
+    const running = (status.running ?? null) as Record<string, unknown> | null;
     const type = objectTypeOf(statusSchema.attributes);
     const state = fromPlain(type, {
       ...status,
       cluster,
       running_run_id: running?.id ?? null,
       running_progress: running?.progress ?? null,
-      next_runs: Array.isArray(status.next_runs) ? status.next_runs.map((r: Record<string, unknown>) => ({ at: r.at ?? r.time, type: r.type })) : null,
-      alarms: Array.isArray(status.alarms) ? status.alarms : (status.active_alarms ?? null),
       json: JSON.stringify(status),
     });
     return state as ObjectValue;
   },
 });
 
-const setObject = t.object({ id: t.string, type: t.string, status: t.string, started_at: t.string, finished_at: t.string, ob_job_id: t.string });
+const setObject = t.object({
+  run_id: t.string,
+  backup_set_id: t.string,
+  type: t.string,
+  started_at: t.string,
+  finished_at: t.string,
+  ob_job_id: t.string,
+  output_bytes: t.number,
+});
 
 const setsSchema: SchemaSpec = {
-  description: "A cluster's backup sets: successful data backup runs, newest first.",
+  description: "A cluster's backup sets: its successful data backup runs, newest first (at most 500).",
   attributes: {
     cluster: attr.string({ required: true, description: 'Cluster name.' }),
     type: attr.string({ optional: true, description: 'Only "full" or only "incremental" backups.' }),
@@ -70,18 +80,21 @@ export const backupSetsDataSource = defineDataSource<ObbackupClient>({
   },
   async read({ client, config, diagnostics, signal }) {
     const cluster = config.cluster as string;
-    const query = new URLSearchParams({ cluster, kind: 'backup', status: 'succeeded' });
-    const answer = await callApi(diagnostics, setsSchema, `Cannot list the backup sets of cluster "${cluster}"`, () =>
-      client.request<{ items?: Record<string, unknown>[] } | Record<string, unknown>[]>('GET', `/v1/runs?${query}`, { signal }),
-    );
-    const runs = Array.isArray(answer) ? answer : (answer.items ?? []);
     const wanted = typeof config.type === 'string' ? config.type : null;
-    const sets = runs
-      .filter((r) => (r.cluster === undefined || r.cluster === cluster) && (r.kind === undefined || r.kind === 'backup'))
-      .filter((r) => ['succeeded', 'success', 'completed'].includes(String(r.status ?? r.state ?? '').toLowerCase()))
-      .filter((r) => wanted === null || r.type === wanted)
-      .map((r) => ({ id: r.backup_set_id ?? r.id, type: r.type, status: r.status ?? r.state, started_at: r.started_at, finished_at: r.finished_at, ob_job_id: r.ob_job_id }))
-      .sort((a, b) => String(b.finished_at ?? '').localeCompare(String(a.finished_at ?? '')));
+    const query = new URLSearchParams({ cluster, kind: 'backup', state: 'succeeded', limit: '500' });
+    if (wanted) query.set('type', wanted);
+    const answer = await callApi(diagnostics, setsSchema, `Cannot list the backup sets of cluster "${cluster}"`, () =>
+      client.request<{ items?: Record<string, unknown>[] }>('GET', `/v1/runs?${query}`, { signal }),
+    );
+    const sets = (answer.items ?? []).map((r) => ({
+      run_id: r.id,
+      backup_set_id: r.backup_set_id,
+      type: r.type,
+      started_at: r.started_at,
+      finished_at: r.finished_at,
+      ob_job_id: r.ob_job_id,
+      output_bytes: r.output_bytes,
+    }));
     return { cluster, type: wanted, backup_sets: fromPlain(t.list(setObject), sets) };
   },
 });
