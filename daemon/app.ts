@@ -8,8 +8,10 @@ import type { DaemonContext, RouteModule } from './api/context.js';
 import { frameworkErrorHandler, registerErrorHandling } from './api/errors.js';
 import { registerJsonBodyParser } from './api/json-body.js';
 import { coreRoutes } from './api/index.js';
+import { opsRoutes } from './api/ops.js';
 import { runRoutes } from './api/runs.js';
 import { Engine, type EngineOptions } from './engine/index.js';
+import { checkWebhookUrl, redactWebhookUrl, WEBHOOK_ENV, WebhookNotifier } from './engine/webhook.js';
 import { OpenApiRegistry, openApiRoutes } from './api/openapi.js';
 import { ConfigError, DEFAULT_LISTEN, defaultDataDir, ensureDataDir, loadToken, parseListen, TOKEN_ENV } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -51,7 +53,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerBearerAuth(app, options.token);
 
   const ctx: DaemonContext = { store: options.store, secrets: options.secrets, log: options.logger, engine: options.engine };
-  const engineRoutes = options.engine ? [runRoutes] : [];
+  const engine = options.engine;
+  const engineRoutes = engine ? [runRoutes, opsRoutes({ ctx: engine.opsContext(), ops: engine.ops, webhook: engine.ops.webhook })] : [];
   for (const module of [...(options.routes ?? coreRoutes), ...engineRoutes, openApiRoutes(openapi)]) {
     await app.register(async (scope) => module(scope, ctx));
   }
@@ -75,6 +78,8 @@ export interface StartOptions {
   routes?: RouteModule[];
   /** Engine settings (clock, scheduler, cluster checks); false: CRUD only, no engine. Default: on. */
   engine?: EngineOptions | false;
+  /** Alarm events are POSTed here (else env OBBACKUP_WEBHOOK_URL; none when neither is set). */
+  webhookUrl?: string;
 }
 
 export interface RunningDaemon {
@@ -115,7 +120,15 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
     if (token.created) logger.info({ file: token.file }, `generated the API token into ${token.file} (mode 0600); clients send it as ${TOKEN_ENV}`);
     if (key.created) logger.info({ file: key.file }, `generated the secret key into ${key.file} (mode 0600); back it up: stored secrets cannot be decrypted without it`);
 
-    const engine = options.engine === false ? undefined : new Engine({ store, secrets, log: logger }, options.engine ?? {});
+    const webhookUrl = options.webhookUrl ?? (env[WEBHOOK_ENV] || undefined);
+    const webhookProblem = webhookUrl === undefined ? undefined : checkWebhookUrl(webhookUrl);
+    if (webhookProblem) throw new ConfigError(`${options.webhookUrl !== undefined ? '--webhook' : WEBHOOK_ENV}: ${webhookProblem}`);
+    const engineOptions: EngineOptions | false =
+      options.engine === false || !webhookUrl || options.engine?.ops === false
+        ? (options.engine ?? {})
+        : { ...options.engine, ops: { ...options.engine?.ops, webhook: new WebhookNotifier({ url: webhookUrl, log: logger }) } };
+    if (webhookUrl && engineOptions !== false) logger.info({ webhook: redactWebhookUrl(webhookUrl) }, `alarm events go to ${redactWebhookUrl(webhookUrl)}`);
+    const engine = engineOptions === false ? undefined : new Engine({ store, secrets, log: logger }, engineOptions);
     const app = await buildApp({ store, secrets, token: token.token, logger, bodyLimit: options.bodyLimit, routes: options.routes, engine });
     try {
       await app.listen({ host: listen.host, port: listen.port });

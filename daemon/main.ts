@@ -16,6 +16,8 @@ Usage: obbackupd [flags]
                        mysql://user:pass@host:port/db   MySQL, MariaDB or an OceanBase MySQL tenant
   --token-file FILE    the API bearer token; else env ${TOKEN_ENV}; else DIR/token, generated on
                        first start (mode 0600). The token is never printed: read it from that file.
+  --webhook URL        POST alarm events (raised, resolved) as JSON to URL, retried with backoff;
+                       else env OBBACKUP_WEBHOOK_URL; none when neither is set
   --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
   -h, --help           this text
 
@@ -25,6 +27,7 @@ Environment:
                        else DIR/${SECRET_KEY_FILE}, generated on first start (mode 0600). Daemons sharing
                        a MySQL store must share this key.
   OBBACKUP_DATA_DIR    the default data dir
+  OBBACKUP_WEBHOOK_URL where alarm events go (when --webhook is not given)
 
 Logs: JSON lines on stdout, secrets redacted.
 `;
@@ -48,6 +51,7 @@ function parseFlags(argv: string[]) {
         store: { type: 'string' },
         'token-file': { type: 'string' },
         'log-level': { type: 'string' },
+        webhook: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -80,6 +84,7 @@ async function main() {
       dataDir: flags['data-dir'],
       store: flags.store,
       tokenFile: flags['token-file'],
+      webhookUrl: flags.webhook,
       logLevel,
     });
   } catch (err) {

@@ -26,6 +26,8 @@ export interface OpsEngineOptions {
   graceMs?: number;
   /** runs background work; default: tracked promises of this engine */
   spawn?: (name: string, work: (signal: AbortSignal) => Promise<void>) => void;
+  /** the loop's sleep between ticks; default the context's clock */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** Cleanup runs daily at cleanup.time, in the time zone of the policy's schedule. */
@@ -213,19 +215,28 @@ export class OpsEngine {
     }
   }
 
+  get webhook(): WebhookNotifier | undefined {
+    return this.options.webhook;
+  }
+
+  /** Ticks every interval until `signal` aborts (the daemon runs it as a background task). */
+  async run(signal: AbortSignal): Promise<void> {
+    const interval = this.options.intervalMs ?? ALARM_INTERVAL_MS;
+    const both = AbortSignal.any([signal, this.controller.signal]);
+    const sleep = this.options.sleep ?? ((ms: number, s: AbortSignal) => this.ctx.clock.sleep(ms, s));
+    while (!both.aborted) {
+      await this.tick();
+      try {
+        await sleep(interval, both);
+      } catch {
+        return;
+      }
+    }
+  }
+
   /** Ticks every interval of the clock until stop(). */
   start(): void {
-    const interval = this.options.intervalMs ?? ALARM_INTERVAL_MS;
-    this.loop ??= (async () => {
-      while (!this.controller.signal.aborted) {
-        await this.tick();
-        try {
-          await this.ctx.clock.sleep(interval, this.controller.signal);
-        } catch {
-          return;
-        }
-      }
-    })();
+    this.loop ??= this.run(this.controller.signal);
   }
 
   async stop(): Promise<void> {

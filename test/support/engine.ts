@@ -110,6 +110,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     maxSleepMs: 6 * 3600_000,
     archiveWaitMs: 10 * 60_000,
     driver: { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 },
+    // the minute-by-minute alarm and cleanup/secondary loop would wake 1,440 times a simulated day;
+    // it has its own suites (engine-ops-*)
+    ops: false,
     ...options.engine,
   };
 
