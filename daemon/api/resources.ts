@@ -41,10 +41,16 @@ export interface ResourceRoutes<K extends ResourceKind> {
 type Params = { name: string };
 
 /** The URL name must satisfy the same rule as the body's `name` (the model's). */
+const nameSchemas = Object.fromEntries(
+  (Object.keys(resources) as ResourceKind[]).map((kind) => [
+    kind,
+    ((resources[kind].spec as unknown as z.ZodObject).shape.name as z.ZodOptional<z.ZodString>).unwrap(),
+  ]),
+) as Record<ResourceKind, z.ZodString>;
+
 export function nameFromUrl(kind: ResourceKind, request: FastifyRequest): string {
   const { name } = request.params as Params;
-  const schema = (resources[kind].spec as unknown as z.ZodObject).shape.name as z.ZodOptional<z.ZodString>;
-  const parsed = schema.unwrap().safeParse(name);
+  const parsed = nameSchemas[kind].safeParse(name);
   if (!parsed.success) {
     throw validationFailed(`invalid ${kind} name in the URL`, [{ path: 'name', message: parsed.error.issues[0]!.message }]);
   }

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { createQueryId, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Database, ResourceRow, ResourceTable } from './schema.js';
 
 /** A write-only field at rest: AES-256-GCM ciphertext plus its keyed fingerprint. */
@@ -55,10 +55,23 @@ export class ResourceRepository {
     private readonly lockingReads: boolean,
   ) {}
 
+  /** Point reads are the API's hot path: their SQL is compiled once per table, only the name changes. */
+  private readonly pointReads = new Map<ResourceTable, CompiledQuery<ResourceRow>>();
+
   async get(table: ResourceTable, name: string, opts: { executor?: Executor; lock?: boolean } = {}) {
-    let query = (opts.executor ?? this.db).selectFrom(table as 'clusters').selectAll().where('name', '=', name);
-    if (opts.lock && this.lockingReads) query = query.forUpdate();
-    const row = await query.executeTakeFirst();
+    const executor = opts.executor ?? this.db;
+    let row: ResourceRow | undefined;
+    if (opts.lock && this.lockingReads) {
+      row = await executor.selectFrom(table as 'clusters').selectAll().where('name', '=', name).forUpdate().executeTakeFirst();
+    } else {
+      let compiled = this.pointReads.get(table);
+      if (!compiled) {
+        compiled = this.db.selectFrom(table as 'clusters').selectAll().where('name', '=', '').compile();
+        this.pointReads.set(table, compiled);
+      }
+      const result = await executor.executeQuery<ResourceRow>({ ...compiled, parameters: [name], queryId: createQueryId() });
+      row = result.rows[0];
+    }
     return row ? fromRow(row) : undefined;
   }
 
