@@ -10,12 +10,28 @@ import { BigNumber, DynamicValue, Unknown, exactDecimal, isObjectValue, plainDec
 import type { ObjectValue, Refinements, Value } from './values.js';
 
 export class CtyError extends Error {
+  readonly path: (string | number)[];
   constructor(
-    message: string,
-    readonly path: (string | number)[] = [],
+    readonly reason: string,
+    path: (string | number)[] = [],
   ) {
-    super(path.length > 0 ? `${formatPath(path)}: ${message}` : message);
+    super(reason);
+    this.path = [...path];
+    this.message = this.render();
   }
+  /** Adds the step leading to where the error happened (errors travel up without paths being built). */
+  within(step: string | number): this {
+    this.path.unshift(step);
+    this.message = this.render();
+    return this;
+  }
+  private render(): string {
+    return this.path.length > 0 ? `${formatPath(this.path)}: ${this.reason}` : this.reason;
+  }
+}
+
+function within(e: unknown, step: string | number): unknown {
+  return e instanceof CtyError ? e.within(step) : e;
 }
 
 function formatPath(path: (string | number)[]): string {
@@ -145,9 +161,9 @@ class Writer {
   }
 }
 
-function writeNumber(w: Writer, n: number | BigNumber, path: (string | number)[]): void {
+function writeNumber(w: Writer, n: number | BigNumber): void {
   if (typeof n === 'number') {
-    if (Number.isNaN(n)) throw new CtyError('NaN is not a valid number', path);
+    if (Number.isNaN(n)) throw new CtyError('NaN is not a valid number');
     if (Number.isInteger(n)) {
       const big = BigInt(n);
       if (big >= INT64_MIN && big <= UINT64_MAX) return w.int(big);
@@ -176,7 +192,7 @@ function writeRefinements(r: Refinements): Uint8Array {
         key,
         () => {
           w.arrayHeader(2);
-          writeNumber(w, bound.value, []);
+          writeNumber(w, bound.value);
           w.bool(bound.inclusive);
         },
       ]);
@@ -209,18 +225,18 @@ export function inferType(value: Value): CtyType {
   return { kind: 'object', attributes };
 }
 
-function write(w: Writer, type: CtyType, value: Value, path: (string | number)[]): void {
+function write(w: Writer, type: CtyType, value: Value): void {
   if (type.kind === 'dynamic' && value !== null && !(value instanceof Unknown)) {
     const dyn = value instanceof DynamicValue ? value : new DynamicValue(inferType(value), value);
-    if (dyn.type.kind === 'dynamic') return write(w, dyn.type, dyn.value, path);
+    if (dyn.type.kind === 'dynamic') return write(w, dyn.type, dyn.value);
     w.arrayHeader(2);
     w.bin(Buffer.from(JSON.stringify(typeToJson(dyn.type)), 'utf8'));
-    return write(w, dyn.type, dyn.value, path);
+    return write(w, dyn.type, dyn.value);
   }
   if (value instanceof Unknown) return writeUnknown(w, value);
   if (value === null || value === undefined) return w.nil();
   const fail = (what: string): never => {
-    throw new CtyError(`expected ${what}, got ${describe(value)}`, path);
+    throw new CtyError(`expected ${what}, got ${describe(value)}`);
   };
   switch (type.kind) {
     case 'string':
@@ -228,40 +244,60 @@ function write(w: Writer, type: CtyType, value: Value, path: (string | number)[]
     case 'bool':
       return typeof value === 'boolean' ? w.bool(value) : fail('a bool');
     case 'number':
-      return typeof value === 'number' || value instanceof BigNumber ? writeNumber(w, value, path) : fail('a number');
+      return typeof value === 'number' || value instanceof BigNumber ? writeNumber(w, value) : fail('a number');
     case 'list':
     case 'set': {
       if (!Array.isArray(value)) return fail(`a ${type.kind}`);
       w.arrayHeader(value.length);
-      value.forEach((e, i) => write(w, type.element, e, [...path, i]));
+      for (let i = 0; i < value.length; i++) {
+        try {
+          write(w, type.element, value[i]);
+        } catch (e) {
+          throw within(e, i);
+        }
+      }
       return;
     }
     case 'tuple': {
       if (!Array.isArray(value) || value.length !== type.elements.length)
         return fail(`a tuple of ${type.elements.length} elements`);
       w.arrayHeader(value.length);
-      value.forEach((e, i) => write(w, type.elements[i], e, [...path, i]));
+      for (let i = 0; i < value.length; i++) {
+        try {
+          write(w, type.elements[i], value[i]);
+        } catch (e) {
+          throw within(e, i);
+        }
+      }
       return;
     }
     case 'map': {
       if (!isObjectValue(value)) return fail('a map');
-      const keys = Object.keys(value).sort(compareBytes);
+      const keys = sortedKeys(Object.keys(value));
       w.mapHeader(keys.length);
       for (const k of keys) {
         w.str(k);
-        write(w, type.element, value[k], [...path, k]);
+        try {
+          write(w, type.element, value[k]);
+        } catch (e) {
+          throw within(e, k);
+        }
       }
       return;
     }
     case 'object': {
       if (!isObjectValue(value)) return fail('an object');
-      for (const k of Object.keys(value))
-        if (!Object.hasOwn(type.attributes, k)) throw new CtyError(`unsupported attribute "${k}"`, path);
-      const names = Object.keys(type.attributes).sort(compareBytes);
+      for (const k in value)
+        if (!Object.hasOwn(type.attributes, k)) throw new CtyError(`unsupported attribute "${k}"`);
+      const names = attributeOrder(type);
       w.mapHeader(names.length);
       for (const name of names) {
         w.str(name);
-        write(w, type.attributes[name], value[name] ?? null, [...path, name]);
+        try {
+          write(w, type.attributes[name], value[name] ?? null);
+        } catch (e) {
+          throw within(e, name);
+        }
       }
       return;
     }
@@ -270,9 +306,22 @@ function write(w: Writer, type: CtyType, value: Value, path: (string | number)[]
   }
 }
 
-// Go sorts strings by bytes; UTF-16 order differs only outside the BMP, so compare UTF-8 bytes.
+// Go sorts strings by bytes; JavaScript's default sort (UTF-16 units) agrees for ASCII, so the byte
+// comparison is only needed for other keys.
 function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function sortedKeys(keys: string[]): string[] {
+  return keys.every((k) => /^[\x00-\x7f]*$/.test(k)) ? keys.sort() : keys.sort(compareBytes);
+}
+
+const attributeOrders = new WeakMap<CtyType, string[]>();
+
+function attributeOrder(type: CtyType & { kind: 'object' }): string[] {
+  let names = attributeOrders.get(type);
+  if (!names) attributeOrders.set(type, (names = sortedKeys(Object.keys(type.attributes))));
+  return names;
 }
 
 function describe(v: unknown): string {
@@ -283,7 +332,7 @@ function describe(v: unknown): string {
 
 export function encodeMsgpack(type: CtyType, value: Value): Uint8Array {
   const w = new Writer();
-  write(w, type, value, []);
+  write(w, type, value);
   return w.result();
 }
 
@@ -302,7 +351,7 @@ function isExtension(raw: unknown): boolean {
   return raw instanceof ExtData || raw instanceof Date;
 }
 
-function readUnknown(raw: unknown, path: (string | number)[]): Unknown {
+function readUnknown(raw: unknown): Unknown {
   if (!(raw instanceof ExtData) || raw.type !== REFINED_UNKNOWN_EXT) return new Unknown();
   const data = raw.data instanceof Uint8Array ? raw.data : new Uint8Array(0);
   if (data.length === 0) return new Unknown();
@@ -325,7 +374,7 @@ function readUnknown(raw: unknown, path: (string | number)[]): Unknown {
       case REFINE_NUMBER_MIN:
       case REFINE_NUMBER_MAX:
         if (Array.isArray(v) && v.length === 2) {
-          const bound = { value: readNumber(v[0], path), inclusive: v[1] === true };
+          const bound = { value: readNumber(v[0]), inclusive: v[1] === true };
           if (Number(key) === REFINE_NUMBER_MIN) r.numberMin = bound;
           else r.numberMax = bound;
         }
@@ -341,7 +390,7 @@ function readUnknown(raw: unknown, path: (string | number)[]): Unknown {
   return new Unknown(r);
 }
 
-function readNumber(raw: unknown, path: (string | number)[]): number | BigNumber {
+function readNumber(raw: unknown): number | BigNumber {
   if (typeof raw === 'number') return raw;
   if (typeof raw === 'bigint') return Number.isSafeInteger(Number(raw)) && BigInt(Number(raw)) === raw ? Number(raw) : new BigNumber(raw.toString());
   if (typeof raw === 'string') {
@@ -349,10 +398,10 @@ function readNumber(raw: unknown, path: (string | number)[]): number | BigNumber
     try {
       return new BigNumber(raw.trim());
     } catch {
-      throw new CtyError(`invalid number ${JSON.stringify(raw)}`, path);
+      throw new CtyError(`invalid number ${JSON.stringify(raw)}`);
     }
   }
-  throw new CtyError(`expected a number, got ${describeRaw(raw)}`, path);
+  throw new CtyError(`expected a number, got ${describeRaw(raw)}`);
 }
 
 function describeRaw(raw: unknown): string {
@@ -362,11 +411,11 @@ function describeRaw(raw: unknown): string {
   return typeof raw === 'object' ? 'a map' : `a ${typeof raw}`;
 }
 
-function read(type: CtyType, raw: unknown, path: (string | number)[]): Value {
-  if (isExtension(raw)) return readUnknown(raw, path);
+function read(type: CtyType, raw: unknown): Value {
+  if (isExtension(raw)) return readUnknown(raw);
   if (raw === null || raw === undefined) return null;
   const fail = (what: string): never => {
-    throw new CtyError(`expected ${what}, got ${describeRaw(raw)}`, path);
+    throw new CtyError(`expected ${what}, got ${describeRaw(raw)}`);
   };
   switch (type.kind) {
     case 'dynamic': {
@@ -378,28 +427,46 @@ function read(type: CtyType, raw: unknown, path: (string | number)[]): Value {
       try {
         concrete = typeFromJson(JSON.parse(typeText));
       } catch (e) {
-        throw new CtyError(`invalid dynamic type: ${(e as Error).message}`, path);
+        throw new CtyError(`invalid dynamic type: ${(e as Error).message}`);
       }
-      return new DynamicValue(concrete, read(concrete, raw[1], path));
+      return new DynamicValue(concrete, read(concrete, raw[1]));
     }
     case 'string':
       return typeof raw === 'string' ? raw : fail('a string');
     case 'bool':
       return typeof raw === 'boolean' ? raw : fail('a bool');
     case 'number':
-      return readNumber(raw, path);
+      return readNumber(raw);
     case 'list':
     case 'set':
       if (!Array.isArray(raw)) return fail(`a ${type.kind}`);
-      return raw.map((e, i) => read(type.element, e, [...path, i]));
+      return raw.map((e, i) => {
+        try {
+          return read(type.element, e);
+        } catch (err) {
+          throw within(err, i);
+        }
+      });
     case 'tuple':
       if (!Array.isArray(raw) || raw.length !== type.elements.length)
         return fail(`a tuple of ${type.elements.length} elements`);
-      return raw.map((e, i) => read(type.elements[i], e, [...path, i]));
+      return raw.map((e, i) => {
+        try {
+          return read(type.elements[i], e);
+        } catch (err) {
+          throw within(err, i);
+        }
+      });
     case 'map': {
       if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) return fail('a map');
       const out: ObjectValue = {};
-      for (const [k, v] of entries(raw as Record<string, unknown>)) out[k] = read(type.element, v, [...path, k]);
+      for (const [k, v] of entries(raw as Record<string, unknown>)) {
+        try {
+          out[k] = read(type.element, v);
+        } catch (err) {
+          throw within(err, k);
+        }
+      }
       return out;
     }
     case 'object': {
@@ -407,8 +474,12 @@ function read(type: CtyType, raw: unknown, path: (string | number)[]): Value {
       const out: ObjectValue = {};
       for (const name of Object.keys(type.attributes)) out[name] = null;
       for (const [k, v] of entries(raw as Record<string, unknown>)) {
-        if (!Object.hasOwn(type.attributes, k)) throw new CtyError(`unsupported attribute "${k}"`, path);
-        out[k] = read(type.attributes[k], v, [...path, k]);
+        if (!Object.hasOwn(type.attributes, k)) throw new CtyError(`unsupported attribute "${k}"`);
+        try {
+          out[k] = read(type.attributes[k], v);
+        } catch (err) {
+          throw within(err, k);
+        }
       }
       return out;
     }
@@ -423,5 +494,5 @@ export function decodeMsgpack(type: CtyType, bytes: Uint8Array): Value {
     if (e instanceof CtyError) throw e;
     throw new CtyError(`invalid msgpack: ${(e as Error).message}`);
   }
-  return read(type, raw, []);
+  return read(type, raw);
 }

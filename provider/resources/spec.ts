@@ -70,6 +70,20 @@ function pathHitsUnknown(issuePath: (string | number)[], unknownPaths: (string |
   });
 }
 
+// Terraform validates each object, then plans it with the same configuration: validate once per process.
+const validations = new Map<string, ReturnType<typeof validateSpec>>();
+
+function validateCached(kind: ResourceKind, plain: Record<string, unknown>): ReturnType<typeof validateSpec> {
+  const key = `${kind}\u0000${JSON.stringify(plain)}`;
+  let result = validations.get(key);
+  if (!result) {
+    if (validations.size >= 5000) validations.clear();
+    result = validateSpec(kind, plain);
+    validations.set(key, result);
+  }
+  return result;
+}
+
 /** Validates the configuration through model/ (same rules and messages as the API), unknowns skipped. */
 export function validateThroughModel(
   kind: ResourceKind,
@@ -82,7 +96,7 @@ export function validateThroughModel(
   const body: ObjectValue = {};
   for (const f of fields) body[f] = config[f] ?? null;
   const plain = toPlain(body, unknownPaths) as Record<string, unknown>;
-  const result = validateSpec(kind, plain);
+  const result = validateCached(kind, plain);
   if (result.ok) return unknownPaths.length === 0 ? (result.value as Record<string, unknown>) : null;
   for (const issue of result.issues) {
     const steps = parsePath(issue.path);
