@@ -9,7 +9,7 @@ const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const { createHash } = require('node:crypto');
-const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
+const buffer = Buffer.allocUnsafe(1024 * 1024);
 
 function digest({ path, algorithm }) {
   const fd = fs.openSync(path, 'r');
