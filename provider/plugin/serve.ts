@@ -90,7 +90,12 @@ export async function serve<Client>(
       .then(() => (typeof definition === 'function' ? definition() : definition))
       .then((def) => new ProviderRpc(def, log) as ProviderRpc<unknown>);
     rpc.catch((e: unknown) => log.error('provider failed to load', { error: e instanceof Error ? e.message : String(e) }));
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': 256 * 1024 * 1024, 'grpc.max_send_message_length': 256 * 1024 * 1024 });
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': 256 * 1024 * 1024,
+      'grpc.max_send_message_length': 256 * 1024 * 1024,
+      // channelz bookkeeping costs every call; nothing here reads it
+      'grpc.enable_channelz': 0,
+    });
 
     let socketPath: string | null = null;
     let exiting = false;
