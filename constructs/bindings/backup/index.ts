@@ -150,9 +150,14 @@ export class Backup extends cdktf.TerraformResource {
     return this.getStringAttribute('id');
   }
 
-  // status - computed: true, optional: false, required: false
-  public get status() {
-    return this.getStringAttribute('status');
+  // state - computed: true, optional: false, required: false
+  public get state() {
+    return this.getStringAttribute('state');
+  }
+
+  // backup_set_id - computed: true, optional: false, required: false
+  public get backupSetId() {
+    return this.getStringAttribute('backup_set_id');
   }
 
   // ob_job_id - computed: true, optional: false, required: false

@@ -66,14 +66,14 @@ export class DataObbackupBackupSetsBackupSetsOutputReference extends cdktf.Compl
     }
   }
 
+  // backup_set_id - computed: true, optional: false, required: false
+  public get backupSetId() {
+    return this.getStringAttribute('backup_set_id');
+  }
+
   // finished_at - computed: true, optional: false, required: false
   public get finishedAt() {
     return this.getStringAttribute('finished_at');
-  }
-
-  // id - computed: true, optional: false, required: false
-  public get id() {
-    return this.getStringAttribute('id');
   }
 
   // ob_job_id - computed: true, optional: false, required: false
@@ -81,14 +81,19 @@ export class DataObbackupBackupSetsBackupSetsOutputReference extends cdktf.Compl
     return this.getStringAttribute('ob_job_id');
   }
 
+  // output_bytes - computed: true, optional: false, required: false
+  public get outputBytes() {
+    return this.getNumberAttribute('output_bytes');
+  }
+
+  // run_id - computed: true, optional: false, required: false
+  public get runId() {
+    return this.getStringAttribute('run_id');
+  }
+
   // started_at - computed: true, optional: false, required: false
   public get startedAt() {
     return this.getStringAttribute('started_at');
-  }
-
-  // status - computed: true, optional: false, required: false
-  public get status() {
-    return this.getStringAttribute('status');
   }
 
   // type - computed: true, optional: false, required: false

@@ -142,14 +142,19 @@ export class DataObbackupClusterStatusAlarmsOutputReference extends cdktf.Comple
     }
   }
 
-  // kind - computed: true, optional: false, required: false
-  public get kind() {
-    return this.getStringAttribute('kind');
-  }
-
   // message - computed: true, optional: false, required: false
   public get message() {
     return this.getStringAttribute('message');
+  }
+
+  // name - computed: true, optional: false, required: false
+  public get name() {
+    return this.getStringAttribute('name');
+  }
+
+  // policy - computed: true, optional: false, required: false
+  public get policy() {
+    return this.getStringAttribute('policy');
   }
 
   // raised_at - computed: true, optional: false, required: false
@@ -160,6 +165,11 @@ export class DataObbackupClusterStatusAlarmsOutputReference extends cdktf.Comple
   // severity - computed: true, optional: false, required: false
   public get severity() {
     return this.getStringAttribute('severity');
+  }
+
+  // storage - computed: true, optional: false, required: false
+  public get storage() {
+    return this.getStringAttribute('storage');
   }
 }
 
@@ -252,9 +262,29 @@ export class DataObbackupClusterStatus extends cdktf.TerraformDataSource {
     return this._cluster;
   }
 
+  // policy - computed: true, optional: false, required: false
+  public get policy() {
+    return this.getStringAttribute('policy');
+  }
+
   // schedule_status - computed: true, optional: false, required: false
   public get scheduleStatus() {
     return this.getStringAttribute('schedule_status');
+  }
+
+  // schedule_status_reason - computed: true, optional: false, required: false
+  public get scheduleStatusReason() {
+    return this.getStringAttribute('schedule_status_reason');
+  }
+
+  // ob_version - computed: true, optional: false, required: false
+  public get obVersion() {
+    return this.getStringAttribute('ob_version');
+  }
+
+  // reachable - computed: true, optional: false, required: false
+  public get reachable() {
+    return this.getBooleanAttribute('reachable');
   }
 
   // last_data_backup_at - computed: true, optional: false, required: false
