@@ -1,12 +1,13 @@
 // `obbackup demo --non-interactive` as CI runs it: a child process that starts the simulators and
 // obbackupd, deploys the quickstart with cdktf, backs up, prints the status, stops everything and exits 0
-// only when the backup succeeded. Also: a refused work directory is one line and exit 1.
+// only when the backup succeeded; offline (in a network namespace with only loopback, where the machine
+// allows one). Also: a refused work directory and a missing tool are one line and exit 1.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/example-app.js';
+import { offlinePrefix, REPO_ROOT } from '../support/example-app.js';
 
 interface DemoRun {
   code: number | null;
@@ -14,9 +15,10 @@ interface DemoRun {
   stderr: string;
 }
 
-function runDemo(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<DemoRun> {
+function runDemo(args: string[], env: NodeJS.ProcessEnv = process.env, prefix: string[] = []): Promise<DemoRun> {
+  const command = [...prefix, process.execPath, join(REPO_ROOT, 'bin', 'obbackup.js'), 'demo', ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'obbackup.js'), 'demo', ...args], {
+    const child = spawn(command[0]!, command.slice(1), {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,7 +47,7 @@ afterAll(() => {
 describe('obbackup demo --non-interactive', () => {
   it('deploys the quickstart, backs up, prints the status, stops everything and exits 0', async () => {
     const dir = join(tempRoot(), 'demo');
-    const run = await runDemo(['--non-interactive', '--dir', dir]);
+    const run = await runDemo(['--non-interactive', '--dir', dir], process.env, offlinePrefix());
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/\[1\/7\] Start obsim: OceanBase 4\.2\.1 with tenants shop, crm \.\.\. root@sys on 127\.0\.0\.1:\d+/);
     expect(run.stdout).toMatch(/\[3\/7\] Start obbackupd on its embedded SQLite store \.\.\. http:\/\/127\.0\.0\.1:\d+/);
