@@ -49,9 +49,6 @@ export interface ClusterStatus {
   alarms: Alarm[];
 }
 
-/** An observation older than this is read again before status answers. */
-const STALE_MS = 2 * 60_000;
-
 function runningOf(run: Run): RunningRun {
   const step = [...run.steps].reverse().find((s) => s.state === 'running');
   return {
@@ -82,10 +79,10 @@ export class StatusService {
     if (!record) return undefined;
     const policy = (await loadPolicies(this.ctx.store)).find((p) => p.cluster === name);
     const now = this.ctx.clock.now();
-    let health = this.ops.health.clusters.get(name);
-    if (!health || now.getTime() - new Date(health.observed_at).getTime() > STALE_MS) health = await this.ops.health.observeCluster(name);
-
     const active = await this.ctx.runs.active({ cluster: name });
+    // read the cluster now: a person asking wants what is, not what was a minute ago
+    const health = await this.ops.health.observeCluster(name);
+
     const runningBrief = active.find((r) => r.state === 'running' && r.kind === 'backup') ?? active.find((r) => r.state === 'running') ?? active[0];
     const running = runningBrief ? await this.ctx.runs.get(runningBrief.id) : undefined;
     const lastOk = await this.ctx.runs.lastSucceeded({ cluster: name, kind: 'backup' });
