@@ -9,12 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startObSim, type ObSim } from '../simulator/ob/index.js';
 import { startOssSim, type OssSim } from '../simulator/oss/index.js';
-import { installProvider, ProviderInstallError } from './provider-install.js';
+import { findOnPath, installProvider, ProviderInstallError } from './provider-install.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OB_VERSION = '4.2.1';
@@ -65,13 +65,6 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-function findOnPath(command: string): string | undefined {
-  for (const entry of (process.env.PATH ?? '').split(delimiter)) {
-    if (entry && existsSync(join(entry, command))) return join(entry, command);
-  }
-  return undefined;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

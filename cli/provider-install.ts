@@ -156,7 +156,8 @@ function installIntoPluginDir(pkg: ProviderPackage, root: string, platform: stri
   return { dir, alreadyInstalled, keptVersions, removedVersions };
 }
 
-function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
+/** The first executable file named `command` in env.PATH. */
+export function findOnPath(command: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   for (const entry of (env.PATH ?? '').split(delimiter)) {
     if (!entry) continue;
     const candidate = join(entry, command);
