@@ -24,8 +24,10 @@ const STACK = 'quickstart';
 const DEFAULT_TIME_SCALE = 10;
 const MARKER = '.obbackup-demo';
 const BACKUP_TIMEOUT_MS = 150_000;
+/** What --fail-backup makes the first tenant's backup job end with. */
+const INJECTED_ERROR = 9070;
 
-const HELP = `Usage: obbackup demo [--non-interactive] [--dir DIR] [--time-scale N]
+const HELP = `Usage: obbackup demo [--non-interactive] [--dir DIR] [--time-scale N] [--fail-backup]
 
 Runs obbackup end to end on this machine, offline: an OceanBase ${OB_VERSION} simulator with two tenants, an
 OSS-compatible endpoint, obbackupd on its embedded SQLite store, the Terraform provider in a local mirror,
@@ -37,6 +39,8 @@ to look next, and keeps everything running until Ctrl-C.
                      the end for its logs; it holds a marker file, other directories are never emptied
   --time-scale N     how much faster than real time the OceanBase simulator runs while the backup runs
                      (default ${DEFAULT_TIME_SCALE}); otherwise it keeps real time, so its clock stays close to yours
+  --fail-backup      make the simulated cluster fail the backup (OceanBase error ${INJECTED_ERROR}) to see how a failed
+                     backup is reported; the demo then stops and exits 1
 `;
 
 /** A step failed: `message` is one line; `log` is where the details are. */
@@ -230,7 +234,7 @@ class Demo {
   private readonly started = performance.now();
 
   constructor(
-    private readonly options: { nonInteractive: boolean; dir: string; timeScale: number },
+    private readonly options: { nonInteractive: boolean; dir: string; timeScale: number; failBackup: boolean },
   ) {}
 
   private say(text = '') {
@@ -310,7 +314,8 @@ class Demo {
       } else {
         const log = err instanceof StepError ? (err.log ?? this.l?.demoLog) : this.l?.demoLog;
         if (this.l) this.log(`failure: ${(err as Error)?.stack ?? String(err)}`);
-        const where = this.currentStep ? `step ${this.currentStep.replace(/^\[(\d+\/\d+)\] /, '$1 "')}"` : 'start-up';
+        const step = /^\[(\d+\/\d+)\] (.*)$/.exec(this.currentStep);
+        const where = step ? `step ${step[1]} "${step[2]}"` : this.currentStep || 'start-up';
         process.stderr.write(`obbackup demo: ${where} failed: ${errorText(err)}${log ? ` (log: ${log})` : ''}\n`);
         code = 1;
       }
@@ -397,17 +402,18 @@ class Demo {
     // The backup runs in simulated time sped up, the rest in real time: the backup takes seconds and the
     // simulator's clock stays within a minute or two of the daemon's.
     ob.setTimeScale(this.options.timeScale);
-    const run = await this.backupNow(api).finally(() => ob.setTimeScale(1));
+    if (this.options.failBackup) ob.faults.failNextBackup(TENANTS[0]!, INJECTED_ERROR, 2_000, 'injected by obbackup demo --fail-backup');
+    await this.backupNow(api).finally(() => ob.setTimeScale(1));
     await this.step('Cluster status', () => this.status(api), () => 'GET /v1/clusters/' + CLUSTER + '/status');
     this.writeEnvFile(api, ob, oss);
     this.printNext(api, oss);
 
-    if (run.state !== 'succeeded') return 1;
     if (this.options.nonInteractive) {
       this.say(`Backup succeeded; --non-interactive: stopping everything (${seconds(performance.now() - this.started)} since start).`);
       return 0;
     }
     this.say('obsim, osssim and obbackupd keep running. Press Ctrl-C to stop them.');
+    this.currentStep = 'while running';
     await this.waitForStop();
     return 0;
   }
@@ -577,8 +583,8 @@ class Demo {
     return `${added}${nextRun ? `; next scheduled run: ${nextRun}` : ''}`;
   }
 
-  /** POST /v1/clusters/{name}/backups, then follows the run with a progress line until it ends. */
-  private async backupNow(api: Api): Promise<{ state: string }> {
+  /** POST /v1/clusters/{name}/backups, then follows the run with a progress line until it succeeds (or throws). */
+  private async backupNow(api: Api): Promise<void> {
     this.checkAbort();
     this.stepNo++;
     const label = `[${this.stepNo}/${this.totalSteps}] Backup now: full backup of ${CLUSTER} (simulated time x${this.options.timeScale})`;
@@ -626,7 +632,9 @@ class Demo {
     progress.end();
     this.log(`run ${runId}: ${JSON.stringify({ state: run.state, error: run.error, jobs: run.jobs })}`);
     if (run.state !== 'succeeded') {
-      throw new StepError(`backup ${run.state}: ${run.error ?? run.reason ?? 'no reason given'}${run.error_code ? ` (OceanBase error ${run.error_code})` : ''}`, this.l.daemonLog);
+      const why: string = run.error ?? run.reason ?? 'no reason given';
+      const code = run.error_code && !why.includes(String(run.error_code)) ? ` (OceanBase error ${run.error_code})` : '';
+      throw new StepError(`backup ${run.state}: ${why}${code}`, this.l.daemonLog);
     }
     const sets = (run.jobs as { tenant?: string; backup_set_id?: number | null }[] | undefined)
       ?.filter((j) => j.backup_set_id !== undefined && j.backup_set_id !== null)
@@ -637,7 +645,6 @@ class Demo {
         `${sets && sets.length > 0 ? `: backup sets ${sets.join(', ')}` : run.backup_set_id ? `: backup set ${run.backup_set_id}` : ''}` +
         `${size ? `, ${formatBytes(size)}` : ''}`,
     );
-    return run;
   }
 
   private async status(api: Api): Promise<void> {
@@ -779,7 +786,7 @@ class ProgressLine {
 
 /** `obbackup demo …` (argv after `demo`). Returns the exit code. */
 export async function runDemo(argv: string[]): Promise<number> {
-  let values: { 'non-interactive'?: boolean; dir?: string; 'time-scale'?: string; help?: boolean };
+  let values: { 'non-interactive'?: boolean; dir?: string; 'time-scale'?: string; 'fail-backup'?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -789,6 +796,7 @@ export async function runDemo(argv: string[]): Promise<number> {
         'non-interactive': { type: 'boolean' },
         dir: { type: 'string' },
         'time-scale': { type: 'string' },
+        'fail-backup': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -806,5 +814,5 @@ export async function runDemo(argv: string[]): Promise<number> {
     return 2;
   }
   const dir = resolve(values.dir ?? join(tmpdir(), 'obbackup-demo'));
-  return new Demo({ nonInteractive: Boolean(values['non-interactive']), dir, timeScale }).run();
+  return new Demo({ nonInteractive: Boolean(values['non-interactive']), dir, timeScale, failBackup: Boolean(values['fail-backup']) }).run();
 }

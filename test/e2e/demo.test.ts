@@ -71,6 +71,20 @@ describe('obbackup demo --non-interactive', () => {
     expect(readFileSync(join(dir, 'logs', 'cdktf-deploy.log'), 'utf8')).toContain('Apply complete!');
   }, 240_000);
 
+  it('exits 1 with one line naming the step when the backup fails, and still stops everything', async () => {
+    const dir = join(tempRoot(), 'demo');
+    const run = await runDemo(['--non-interactive', '--fail-backup', '--dir', dir], process.env, offlinePrefix());
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/\[5\/7\] cdktf deploy examples\/quickstart .* \.\.\. 3 added/);
+    expect(run.stderr).toMatch(
+      /^obbackup demo: step 6\/7 "Backup now: full backup of quickstart-ob4 .*" failed: backup failed: .*OceanBase error 9070.* \(log: .*obbackupd\.log\)\n$/,
+    );
+    expect(run.stdout).not.toContain('backup succeeded');
+    expect(run.stdout).not.toContain('schedule status');
+    expect(run.stdout).toContain('Stopped obbackupd, osssim, obsim.');
+    expect(run.stdout + run.stderr).not.toMatch(STACK_FRAME);
+  }, 240_000);
+
   it('refuses a non-empty directory it did not make, in one line, and touches nothing', async () => {
     const dir = tempRoot();
     writeFileSync(join(dir, 'precious.txt'), 'keep me');
