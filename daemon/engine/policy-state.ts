@@ -89,6 +89,51 @@ export class PolicyStates {
     }
   }
 
+  /**
+   * ensure() for many policies at once (start-up with thousands): one read, inserts in batches; returns
+   * each policy's effective_from.
+   */
+  async ensureMany(items: Array<{ policy: string; cluster: string; schedule: Schedule }>): Promise<Map<string, Date>> {
+    const known = new Map((await this.all()).map((s) => [s.policy, s]));
+    const now = toIso(this.clock.now());
+    const out = new Map<string, Date>();
+    const missing: PolicyStateRow[] = [];
+    for (const item of items) {
+      const state = known.get(item.policy);
+      const key = scheduleKey(item.schedule);
+      if (state && state.schedule_key === key && state.cluster === item.cluster) {
+        out.set(item.policy, new Date(state.effective_from));
+      } else if (state) {
+        out.set(item.policy, await this.ensure(item.policy, item.cluster, item.schedule));
+      } else {
+        missing.push({
+          policy: item.policy,
+          cluster: item.cluster,
+          effective_from: now,
+          schedule_key: key,
+          apply_state: 'pending',
+          apply_error: null,
+          applied_version: null,
+          applied: null,
+          applied_at: null,
+          updated_at: now,
+        });
+        out.set(item.policy, new Date(now));
+      }
+    }
+    for (let i = 0; i < missing.length; i += 200) {
+      const batch = missing.slice(i, i + 200);
+      try {
+        await this.db.insertInto('policy_states').values(batch).execute();
+      } catch (err) {
+        if (classifyStoreError(err) !== 'unique') throw err;
+        // another writer got there first: fall back to one at a time
+        for (const row of batch) out.set(row.policy, await this.ensure(row.policy, row.cluster, items.find((x) => x.policy === row.policy)!.schedule));
+      }
+    }
+    return out;
+  }
+
   async get(policy: string): Promise<PolicyState | undefined> {
     const row = await this.db.selectFrom('policy_states').selectAll().where('policy', '=', policy).executeTakeFirst();
     return row ? fromRow(row) : undefined;

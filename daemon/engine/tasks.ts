@@ -49,12 +49,28 @@ export class TaskGroup {
 
   /** Sleeps on the clock; aborted (AbortError) when the group stops or `signal` aborts. */
   async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    const signals = signal ? AbortSignal.any([signal, this.controller.signal]) : this.controller.signal;
+    // Not AbortSignal.any(): on Node 20 every combined signal stays referenced by its sources until they
+    // abort, so a loop sleeping on a long-lived signal leaks (and slows down) without end.
+    let combined = this.controller.signal;
+    let detach = () => {};
+    if (signal) {
+      const both = new AbortController();
+      const abort = () => both.abort();
+      if (signal.aborted || this.controller.signal.aborted) both.abort();
+      signal.addEventListener('abort', abort, { once: true });
+      this.controller.signal.addEventListener('abort', abort, { once: true });
+      detach = () => {
+        signal.removeEventListener('abort', abort);
+        this.controller.signal.removeEventListener('abort', abort);
+      };
+      combined = both.signal;
+    }
     this.sleeping++;
     try {
-      await this.clock.sleep(ms, signals);
+      await this.clock.sleep(ms, combined);
     } finally {
       this.sleeping--;
+      detach();
     }
   }
 

@@ -16,7 +16,7 @@
  */
 import { nextRuns, type PlannedRun, type Policy, type Schedule } from '../../model/index.js';
 import type { Clock } from '../engine/clock.js';
-import { scheduleKey, type PolicyStates } from '../engine/policy-state.js';
+import type { PolicyStates } from '../engine/policy-state.js';
 import type { Run, RunRepository } from '../engine/runs.js';
 import { describe, isAbort, type TaskGroup } from '../engine/tasks.js';
 import type { Logger } from '../log.js';
@@ -132,20 +132,17 @@ export class Scheduler {
 
   private async load(): Promise<void> {
     const { store, runs, states } = this.deps;
-    const [rows, latest, known] = await Promise.all([
+    const [rows, latest] = await Promise.all([
       store.db.selectFrom('policies').select(['name', 'cluster', 'spec']).execute(),
       runs.latestScheduled('backup'),
-      states.all(),
     ]);
-    const effective = new Map(known.map((s) => [s.policy, s]));
+    const physical = rows
+      .map((row) => ({ name: row.name, cluster: row.cluster, spec: JSON.parse(row.spec) as Policy }))
+      .filter((p) => p.spec.mode === 'physical');
+    const effective = await states.ensureMany(physical.map((p) => ({ policy: p.name, cluster: p.cluster, schedule: p.spec.schedule })));
     this.entries.clear();
-    for (const row of rows) {
-      const spec = JSON.parse(row.spec) as Policy;
-      if (spec.mode !== 'physical') continue;
-      const state = effective.get(row.name);
-      const unchanged = state && state.schedule_key === scheduleKey(spec.schedule) && state.cluster === row.cluster;
-      const from = unchanged ? new Date(state.effective_from) : await states.ensure(row.name, row.cluster, spec.schedule);
-      this.entries.set(row.name, this.entry(row.name, row.cluster, spec, from, latest.get(row.name)));
+    for (const p of physical) {
+      this.entries.set(p.name, this.entry(p.name, p.cluster, p.spec, effective.get(p.name)!, latest.get(p.name)));
     }
   }
 
