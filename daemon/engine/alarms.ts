@@ -87,111 +87,147 @@ function ago(now: Date, at: Date): string {
   return `${s} seconds`;
 }
 
-/** Every alarm condition for the current state of things. Pure: the same input, the same answer. */
-export function evaluateAlarms(input: EvaluationInput): Condition[] {
+function describeUsers(users: string[]): string {
+  const named = users.slice(0, 5).map((u) => `policy "${u}"`).join(', ');
+  return users.length > 5 ? `${named} and ${users.length - 5} more` : named;
+}
+
+/**
+ * Every alarm condition for the current state of things. Pure: the same input, the same answer.
+ * With `active` (the keys of the alarms active now), a condition that is clear or unknown is returned
+ * only for an active key: with thousands of policies, the healthy majority costs no objects.
+ */
+const NO_FACTS: PolicyRunFacts = { activeBackups: [] };
+
+interface PolicyKeys {
+  createdMs: number;
+  where: { cluster: string; policy: string };
+  keys: Record<Exclude<AlarmName, 'storage_usage_over_threshold'>, string>;
+}
+
+// per policy object (the engine keeps them while the policy is unchanged): what every evaluation would rebuild
+const policyKeys = new WeakMap<NamedPolicy, PolicyKeys>();
+
+function keysOf(p: NamedPolicy): PolicyKeys {
+  let k = policyKeys.get(p);
+  if (!k) {
+    k = {
+      createdMs: Date.parse(p.created_at),
+      where: { cluster: p.cluster, policy: p.name },
+      keys: {
+        data_backup_failed: `data_backup_failed:${p.name}`,
+        data_backup_timeout: `data_backup_timeout:${p.name}`,
+        log_backup_delay: `log_backup_delay:${p.name}`,
+        no_successful_data_backup: `no_successful_data_backup:${p.name}`,
+        secondary_backup_failed: `secondary_backup_failed:${p.name}`,
+        log_archive_interrupted: `log_archive_interrupted:${p.name}`,
+      },
+    };
+    policyKeys.set(p, k);
+  }
+  return k;
+}
+
+export function evaluateAlarms(input: EvaluationInput, active?: ReadonlySet<string>): Condition[] {
   const { now } = input;
+  const nowMs = now.getTime();
   const out: Condition[] = [];
   const storageUsers = new Map<string, string[]>();
+  // whether a condition is worth an object: firing, or about an alarm that is active now
+  const wanted = (key: string, state: Condition['state']) => state === 'firing' || !active || active.has(key);
+  const emit = (
+    key: string,
+    name: AlarmName,
+    state: Condition['state'],
+    where: { cluster?: string; policy?: string; storage?: string },
+    describe: () => { message: string; details?: Record<string, unknown> },
+  ) => {
+    out.push({ key, name, state, ...where, ...describe() });
+  };
   for (const p of input.policies) {
-    const facts = input.runs.get(p.name) ?? { activeBackups: [] };
-    const base = { cluster: p.cluster, policy: p.name };
-    const key = (name: AlarmName) => `${name}:${p.name}`;
+    const facts = input.runs.get(p.name) ?? NO_FACTS;
+    const { where, keys, createdMs } = keysOf(p);
 
     const last = facts.lastFinishedBackup;
-    out.push(
+    const failed = last?.state === 'failed' ? 'firing' : 'clear';
+    if (wanted(keys.data_backup_failed, failed)) emit(keys.data_backup_failed, 'data_backup_failed', failed, where, () =>
       last?.state === 'failed'
         ? {
-            ...base,
-            key: key('data_backup_failed'),
-            name: 'data_backup_failed',
-            state: 'firing',
             message: `data backup run ${last.id}${last.type ? ` (${last.type})` : ''} of cluster "${p.cluster}" failed: ${last.error ?? 'no error text'}`,
             details: { run_id: last.id, type: last.type, error: last.error, error_code: last.error_code, finished_at: last.finished_at },
           }
-        : { ...base, key: key('data_backup_failed'), name: 'data_backup_failed', state: 'clear', message: last ? `data backup run ${last.id} ${last.state}` : 'no data backup has ended yet' },
+        : { message: last ? `data backup run ${last.id} ${last.state}` : 'no data backup has ended yet' },
     );
 
     const limitMs = p.alarms.data_backup_timeout_minutes * 60_000;
-    const late = facts.activeBackups.find((r) => r.state === 'running' && (r.timed_out_at !== null || (r.started_at !== null && now.getTime() - new Date(r.started_at).getTime() > limitMs)));
-    out.push(
+    const late = facts.activeBackups.length === 0 ? undefined : facts.activeBackups.find((r) => r.state === 'running' && (r.timed_out_at !== null || (r.started_at !== null && nowMs - Date.parse(r.started_at) > limitMs)));
+    if (wanted(keys.data_backup_timeout, late ? 'firing' : 'clear')) emit(keys.data_backup_timeout, 'data_backup_timeout', late ? 'firing' : 'clear', where, () =>
       late
         ? {
-            ...base,
-            key: key('data_backup_timeout'),
-            name: 'data_backup_timeout',
-            state: 'firing',
             message: `data backup run ${late.id} of cluster "${p.cluster}" has been running for ${ago(now, new Date(late.started_at ?? late.scheduled_at))}, longer than ${p.alarms.data_backup_timeout_minutes} minutes`,
             details: { run_id: late.id, started_at: late.started_at, threshold_minutes: p.alarms.data_backup_timeout_minutes, progress: late.progress },
           }
-        : { ...base, key: key('data_backup_timeout'), name: 'data_backup_timeout', state: 'clear', message: 'no data backup is running past its time limit' },
+        : { message: 'no data backup is running past its time limit' },
     );
 
-    const since = facts.lastSuccessfulBackupAt ?? new Date(p.created_at);
-    const stale = now.getTime() - since.getTime() > p.alarms.no_successful_backup_days * DAY_S * 1000;
-    out.push({
-      ...base,
-      key: key('no_successful_data_backup'),
-      name: 'no_successful_data_backup',
-      state: stale ? 'firing' : 'clear',
-      message: stale
-        ? facts.lastSuccessfulBackupAt
-          ? `no successful data backup of cluster "${p.cluster}" for ${ago(now, since)} (last at ${since.toISOString()}; threshold ${p.alarms.no_successful_backup_days} days)`
-          : `no successful data backup of cluster "${p.cluster}" since the policy was created ${ago(now, since)} ago (threshold ${p.alarms.no_successful_backup_days} days)`
-        : `last successful data backup ${facts.lastSuccessfulBackupAt ? `at ${facts.lastSuccessfulBackupAt.toISOString()}` : 'none yet, policy is recent'}`,
-      details: { last_success_at: facts.lastSuccessfulBackupAt?.toISOString() ?? null, threshold_days: p.alarms.no_successful_backup_days },
+    const sinceMs = facts.lastSuccessfulBackupAt?.getTime() ?? createdMs;
+    const stale = nowMs - sinceMs > p.alarms.no_successful_backup_days * DAY_S * 1000;
+    if (wanted(keys.no_successful_data_backup, stale ? 'firing' : 'clear')) emit(keys.no_successful_data_backup, 'no_successful_data_backup', stale ? 'firing' : 'clear', where, () => {
+      const since = new Date(sinceMs);
+      return {
+        message: stale
+          ? facts.lastSuccessfulBackupAt
+            ? `no successful data backup of cluster "${p.cluster}" for ${ago(now, since)} (last at ${since.toISOString()}; threshold ${p.alarms.no_successful_backup_days} days)`
+            : `no successful data backup of cluster "${p.cluster}" since the policy was created ${ago(now, since)} ago (threshold ${p.alarms.no_successful_backup_days} days)`
+          : `last successful data backup ${facts.lastSuccessfulBackupAt ? `at ${since.toISOString()}` : 'none yet, policy is recent'}`,
+        details: { last_success_at: facts.lastSuccessfulBackupAt?.toISOString() ?? null, threshold_days: p.alarms.no_successful_backup_days },
+      };
     });
 
     const health = input.clusters.get(p.cluster);
     if (p.mode === 'physical') {
       if (!health || !health.reachable) {
         const why = health?.error ?? 'not observed yet';
-        for (const name of ['log_backup_delay', 'log_archive_interrupted'] as const) out.push({ ...base, key: key(name), name, state: 'unknown', message: why });
+        if (wanted(keys.log_backup_delay, 'unknown')) emit(keys.log_backup_delay, 'log_backup_delay', 'unknown', where, () => ({ message: why }));
+        if (wanted(keys.log_archive_interrupted, 'unknown')) emit(keys.log_archive_interrupted, 'log_archive_interrupted', 'unknown', where, () => ({ message: why }));
       } else {
         const threshold = p.alarms.log_backup_delay_seconds;
         const delayed = health.archive.filter((a) => a.lag_seconds !== null && a.lag_seconds > threshold);
-        out.push({
-          ...base,
-          key: key('log_backup_delay'),
-          name: 'log_backup_delay',
-          state: delayed.length > 0 ? 'firing' : 'clear',
+        if (wanted(keys.log_backup_delay, delayed.length > 0 ? 'firing' : 'clear')) emit(keys.log_backup_delay, 'log_backup_delay', delayed.length > 0 ? 'firing' : 'clear', where, () => ({
           message:
             delayed.length > 0
               ? `log backup of cluster "${p.cluster}" is delayed by ${Math.round(Math.max(...delayed.map((a) => a.lag_seconds!)))} seconds (threshold ${threshold}); tenants: ${delayed.map((a) => a.tenant ?? 'cluster').join(', ')}`
               : `log backup delay ${health.log_backup_delay_seconds === null ? 'unknown' : `${Math.round(health.log_backup_delay_seconds)} s`} within ${threshold} s`,
           details: { threshold_seconds: threshold, tenants: delayed.map((a) => ({ tenant: a.tenant, lag_seconds: a.lag_seconds, checkpoint_at: a.checkpoint_at, state: a.state })) },
-        });
+        }));
         const broken = health.archive.filter((a) => a.state === 'INTERRUPTED');
-        out.push({
-          ...base,
-          key: key('log_archive_interrupted'),
-          name: 'log_archive_interrupted',
-          state: broken.length > 0 ? 'firing' : 'clear',
+        if (wanted(keys.log_archive_interrupted, broken.length > 0 ? 'firing' : 'clear')) emit(keys.log_archive_interrupted, 'log_archive_interrupted', broken.length > 0 ? 'firing' : 'clear', where, () => ({
           message:
             broken.length > 0
               ? `log archive of cluster "${p.cluster}" is INTERRUPTED for ${broken.map((a) => a.tenant ?? 'the cluster').join(', ')}${broken[0]!.comment ? `: ${broken[0]!.comment}` : ''} (fix: NOARCHIVELOG, then ARCHIVELOG)`
               : 'log archive is not interrupted',
           details: { tenants: broken.map((a) => ({ tenant: a.tenant, comment: a.comment })) },
-        });
+        }));
       }
     }
 
     if (p.secondary.enabled) {
       const sec = facts.lastFinishedSecondary;
-      out.push(
+      const secState = sec?.state === 'failed' ? 'firing' : 'clear';
+      if (wanted(keys.secondary_backup_failed, secState)) emit(keys.secondary_backup_failed, 'secondary_backup_failed', secState, where, () =>
         sec?.state === 'failed'
           ? {
-              ...base,
-              key: key('secondary_backup_failed'),
-              name: 'secondary_backup_failed',
-              state: 'firing',
               message: `secondary backup run ${sec.id} of cluster "${p.cluster}" to storage "${p.secondary.storage}" failed: ${sec.error ?? 'no error text'}`,
               details: { run_id: sec.id, error: sec.error, error_code: sec.error_code, finished_at: sec.finished_at },
             }
-          : { ...base, key: key('secondary_backup_failed'), name: 'secondary_backup_failed', state: 'clear', message: sec ? `secondary backup run ${sec.id} ${sec.state}` : 'no secondary backup has ended yet' },
+          : { message: sec ? `secondary backup run ${sec.id} ${sec.state}` : 'no secondary backup has ended yet' },
       );
     }
     for (const s of [p.storage, p.secondary.enabled ? p.secondary.storage : undefined]) {
-      if (s) storageUsers.set(s, [...(storageUsers.get(s) ?? []), p.name]);
+      if (!s) continue;
+      const users = storageUsers.get(s);
+      if (users) users.push(p.name);
+      else storageUsers.set(s, [p.name]);
     }
   }
 
@@ -199,20 +235,16 @@ export function evaluateAlarms(input: EvaluationInput): Condition[] {
     const usage = input.storages.get(storage);
     const key = `storage_usage_over_threshold:storage:${storage}`;
     if (!usage || usage.used_percent === null) {
-      out.push({ key, name: 'storage_usage_over_threshold', storage, state: 'unknown', message: usage?.error ?? 'usage not known (an OSS storage reports no capacity)' });
+      if (wanted(key, 'unknown')) emit(key, 'storage_usage_over_threshold', 'unknown', { storage }, () => ({ message: usage?.error ?? 'usage not known (an OSS storage reports no capacity)' }));
       continue;
     }
     const over = usage.used_percent >= usage.threshold_percent;
-    out.push({
-      key,
-      name: 'storage_usage_over_threshold',
-      storage,
-      state: over ? 'firing' : 'clear',
+    if (wanted(key, over ? 'firing' : 'clear')) emit(key, 'storage_usage_over_threshold', over ? 'firing' : 'clear', { storage }, () => ({
       message: over
-        ? `storage "${storage}" is ${usage.used_percent}% full, at or over its alarm threshold of ${usage.threshold_percent}% (used by ${users.map((u) => `policy "${u}"`).join(', ')})`
+        ? `storage "${storage}" is ${usage.used_percent}% full, at or over its alarm threshold of ${usage.threshold_percent}% (used by ${describeUsers(users)})`
         : `storage "${storage}" is ${usage.used_percent}% full (threshold ${usage.threshold_percent}%)`,
-      details: { used_percent: usage.used_percent, threshold_percent: usage.threshold_percent, used_bytes: usage.used_bytes, capacity_bytes: usage.capacity_bytes, policies: users },
-    });
+      details: { used_percent: usage.used_percent, threshold_percent: usage.threshold_percent, used_bytes: usage.used_bytes, capacity_bytes: usage.capacity_bytes, policies: users.length },
+    }));
   }
   return out;
 }
@@ -285,6 +317,12 @@ export class AlarmRepository {
     return { alarms: page.map(alarmFromRow), next_cursor: rows.length > limit ? Number(page[page.length - 1]!.id) : null };
   }
 
+  /** The keys of the active alarms (for evaluateAlarms). */
+  async activeKeys(): Promise<Set<string>> {
+    const rows = await this.db.selectFrom('alarms').select('alarm_key').where('state', '=', 'active').execute();
+    return new Set(rows.map((r) => r.alarm_key));
+  }
+
   async active(): Promise<Alarm[]> {
     const rows = await this.db.selectFrom('alarms').selectAll().where('state', '=', 'active').orderBy('id').execute();
     return (rows as Array<AlarmRow & { id: number }>).map(alarmFromRow);
@@ -296,8 +334,8 @@ export class AlarmRepository {
 
   /**
    * Brings the stored alarms in line with `conditions`: raises firing ones not active yet, resolves
-   * active ones whose condition is clear or gone (its policy or storage no longer exists), refreshes the
-   * message of ongoing ones. Unknown conditions change nothing. Returns the raise/resolve events.
+   * active ones whose condition is clear or gone (its policy or storage no longer exists). Unknown
+   * conditions change nothing. Returns the raise/resolve events.
    */
   async reconcile(conditions: Condition[], now: Date): Promise<AlarmEvent[]> {
     const at = toIso(now);
@@ -332,18 +370,13 @@ export class AlarmRepository {
           // another daemon on the same store raised it first
           if (classifyStoreError(err) !== 'unique') throw err;
         }
-      } else if (c.state === 'firing' && row && (row.message !== c.message)) {
-        await this.db
-          .updateTable('alarms')
-          .set({ message: c.message, details: c.details ? JSON.stringify(c.details) : null, updated_at: at })
-          .where('id', '=', row.id)
-          .execute();
       }
+      // an ongoing alarm keeps the message it was raised with: status and metrics carry the current figures
     }
     for (const [key, row] of active) {
       const c = byKey.get(key);
       if (c && c.state !== 'clear') continue;
-      const resolution = c ? c.message : `its ${row.storage ? 'storage' : 'policy'} is no longer in use`;
+      const resolution = c ? c.message : 'its policy or storage is no longer in use';
       const details = JSON.stringify({ ...(row.details ? (JSON.parse(row.details) as Record<string, unknown>) : {}), resolution });
       const result = await this.db
         .updateTable('alarms')

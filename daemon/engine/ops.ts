@@ -28,6 +28,8 @@ export interface OpsEngineOptions {
   spawn?: (name: string, work: (signal: AbortSignal) => Promise<void>) => void;
   /** the loop's sleep between ticks; default the context's clock */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** read the clusters' archive state each tick (default true; the scheduler benchmark, with no clusters, turns it off) */
+  readClusters?: boolean;
 }
 
 /** Cleanup runs daily at cleanup.time, in the time zone of the policy's schedule. */
@@ -111,6 +113,7 @@ export class OpsEngine {
   readonly alarms: AlarmRepository;
   readonly health: HealthMonitor;
   private readonly inFlight = new Set<Promise<void>>();
+  private cached: { key: string; list: NamedPolicy[] } | undefined;
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
 
@@ -138,10 +141,21 @@ export class OpsEngine {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
+  /** Every policy, parsed once and read again only when the table changed (a count and the newest update tell). */
+  async policies(): Promise<NamedPolicy[]> {
+    const row = await this.ctx.store.db
+      .selectFrom('policies')
+      .select([sql<number>`count(*)`.as('n'), sql<string | null>`max(updated_at)`.as('newest')])
+      .executeTakeFirst();
+    const key = `${row?.n ?? 0}|${row?.newest ?? ''}`;
+    if (this.cached?.key !== key) this.cached = { key, list: await loadPolicies(this.ctx.store) };
+    return this.cached.list;
+  }
+
   /** Stores the due cleanup and secondary runs and starts them; returns the runs started. */
   async startDueRuns(policies?: NamedPolicy[]): Promise<Run[]> {
     const now = this.ctx.clock.now();
-    const list = policies ?? (await loadPolicies(this.ctx.store));
+    const list = policies ?? (await this.policies());
     const started: Run[] = [];
     for (const kind of ['cleanup', 'secondary'] as const) {
       const latest = await this.runs.latestScheduled(kind);
@@ -179,22 +193,25 @@ export class OpsEngine {
 
   /** Reads clusters and storages, evaluates every alarm and stores the changes; returns the events. */
   async evaluateAlarms(policies?: NamedPolicy[]): Promise<AlarmEvent[]> {
-    const list = policies ?? (await loadPolicies(this.ctx.store));
+    const list = policies ?? (await this.policies());
     const clusters = list.filter((p) => p.mode === 'physical').map((p) => p.cluster);
     const storages = list.flatMap((p) => [p.storage, ...(p.secondary.enabled && p.secondary.storage ? [p.secondary.storage] : [])]);
-    await Promise.all([this.health.observeClusters(clusters), this.health.observeStorages(storages)]);
+    await Promise.all([this.options.readClusters === false ? undefined : this.health.observeClusters(clusters), this.health.observeStorages(storages)]);
     // a changed threshold applies at once, without waiting for the next usage reading
     for (const record of await this.ctx.store.resources.list('storages')) {
       const cached = this.health.storages.get(record.name);
       if (cached) cached.threshold_percent = (record.spec as { capacity_alarm_threshold?: number }).capacity_alarm_threshold ?? 80;
     }
-    const conditions = evaluateAlarms({
-      now: this.ctx.clock.now(),
-      policies: list,
-      runs: await runFacts(this.ctx),
-      clusters: this.health.clusters,
-      storages: this.health.storages,
-    });
+    const conditions = evaluateAlarms(
+      {
+        now: this.ctx.clock.now(),
+        policies: list,
+        runs: await runFacts(this.ctx),
+        clusters: this.health.clusters,
+        storages: this.health.storages,
+      },
+      await this.alarms.activeKeys(),
+    );
     const events = await this.alarms.reconcile(conditions, this.ctx.clock.now());
     for (const e of events) {
       const log = e.event === 'raised' ? this.ctx.log.warn.bind(this.ctx.log) : this.ctx.log.info.bind(this.ctx.log);
@@ -207,7 +224,7 @@ export class OpsEngine {
   /** One minute's work. Never throws: a failure is logged and the next tick tries again. */
   async tick(): Promise<void> {
     try {
-      const policies = await loadPolicies(this.ctx.store);
+      const policies = await this.policies();
       await this.startDueRuns(policies);
       await this.evaluateAlarms(policies);
     } catch (err) {
@@ -224,13 +241,14 @@ export class OpsEngine {
     const interval = this.options.intervalMs ?? ALARM_INTERVAL_MS;
     const both = AbortSignal.any([signal, this.controller.signal]);
     const sleep = this.options.sleep ?? ((ms: number, s: AbortSignal) => this.ctx.clock.sleep(ms, s));
+    // the first tick waits one interval: at start the scheduler reads every policy, no need to add to it
     while (!both.aborted) {
-      await this.tick();
       try {
         await sleep(interval, both);
       } catch {
         return;
       }
+      await this.tick();
     }
   }
 

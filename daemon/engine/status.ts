@@ -4,7 +4,7 @@ import { nextRuns, type Schedule } from '../../model/index.js';
 import type { Alarm } from './alarms.js';
 import { ALARM_NAMES } from './alarms.js';
 import type { ArchiveHealth } from './health.js';
-import { loadPolicies, type NamedPolicy, type OpsContext } from './ops-context.js';
+import type { NamedPolicy, OpsContext } from './ops-context.js';
 import { runFacts, type OpsEngine } from './ops.js';
 import { RUN_KINDS, RUN_STATES, type Run } from './runs.js';
 
@@ -77,7 +77,7 @@ export class StatusService {
   async cluster(name: string): Promise<ClusterStatus | undefined> {
     const record = await this.ctx.store.resources.get('clusters', name);
     if (!record) return undefined;
-    const policy = (await loadPolicies(this.ctx.store)).find((p) => p.cluster === name);
+    const policy = (await this.ops.policies()).find((p) => p.cluster === name);
     const now = this.ctx.clock.now();
     const active = await this.ctx.runs.active({ cluster: name });
     // read the cluster now: a person asking wants what is, not what was a minute ago
@@ -157,7 +157,7 @@ const seconds = (iso: string | null | undefined) => (iso ? new Date(iso).getTime
 
 export async function metricsText(ctx: OpsContext, ops: OpsEngine, webhook?: { delivered: number; failed: number; pending: number }): Promise<string> {
   const m = new MetricsText();
-  const policies = await loadPolicies(ctx.store);
+  const policies = await ops.policies();
   const facts = await runFacts(ctx);
 
   m.family('obbackup_policies', 'gauge', 'Backup policies declared');
