@@ -12,6 +12,46 @@ export type JsonTree = null | boolean | string | number | BigNumber | JsonTree[]
 const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/y;
 
 export function parseJsonLossless(text: string): JsonTree {
+  // Most documents (every state this provider writes) hold only short integers: JSON.parse reads those
+  // exactly and is far faster. Anything else, malformed text included, takes the exact parser below.
+  if (onlyShortIntegers(text)) {
+    try {
+      return JSON.parse(text) as JsonTree;
+    } catch {
+      // fall through: the parser below reports where the text is wrong
+    }
+  }
+  return parseExact(text);
+}
+
+/**
+ * True when every number outside strings is an integer of at most 15 digits, which a float64 holds
+ * exactly (so JSON.parse and the exact parser agree). Digits, dots and exponents inside strings do not count.
+ */
+function onlyShortIntegers(text: string): boolean {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // skip the string, escapes included
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (++digits > 15) return false;
+    } else {
+      // a fraction or an exponent follows a digit
+      if (digits > 0 && (c === 0x2e || c === 0x65 || c === 0x45)) return false;
+      digits = 0;
+    }
+  }
+  return true;
+}
+
+function parseExact(text: string): JsonTree {
   let pos = 0;
   const fail = (what: string): never => {
     throw new CtyError(`invalid JSON at offset ${pos}: ${what}`);

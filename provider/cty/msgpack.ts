@@ -1,9 +1,11 @@
 // cty's msgpack encoding of DynamicValue (Terraform's object wire format), both directions.
 //
-// Decoding uses @msgpack/msgpack to read the bytes into a generic tree, then walks it with the type.
-// Encoding writes bytes directly: cty needs ordered maps (sorted attribute names), integer map keys in
-// refinements, and "bin" for the type of a dynamic value, none of which a plain-object encoder can express.
-import { Decoder, ExtData } from '@msgpack/msgpack';
+// Both directions work on the bytes directly, guided by the type: cty needs ordered maps (sorted attribute
+// names), integer map keys in refinements, and "bin" for the type of a dynamic value, none of which a
+// plain-object encoder can express; and decoding straight into typed values skips the generic tree a
+// msgpack library builds first (Terraform sends several DynamicValues with every call). @msgpack/msgpack
+// only reads the small refinement maps inside unknowns.
+import { Decoder } from '@msgpack/msgpack';
 import type { CtyType } from './types.js';
 import { typeFromJson, typeToJson } from './types.js';
 import { BigNumber, DynamicValue, Unknown, exactDecimal, isObjectValue, plainDecimal } from './values.js';
@@ -114,6 +116,18 @@ class Writer {
       this.pos += 8;
     }
   }
+  /** An integer in [-2^31, 2^32): the same bytes as int(), in plain number arithmetic. */
+  smallInt(v: number): void {
+    if (v >= 0) {
+      if (v < 0x80) this.u8(v);
+      else if (v <= 0xff) (this.u8(0xcc), this.u8(v));
+      else if (v <= 0xffff) (this.u8(0xcd), this.u16(v));
+      else (this.u8(0xce), this.u32(v));
+    } else if (v >= -32) this.u8(v & 0xff);
+    else if (v >= -128) (this.u8(0xd0), this.u8(v & 0xff));
+    else if (v >= -32768) (this.u8(0xd1), this.u16(v & 0xffff));
+    else (this.u8(0xd2), this.u32(v >>> 0));
+  }
   float64(v: number): void {
     this.u8(0xcb);
     this.ensure(8);
@@ -121,6 +135,25 @@ class Writer {
     this.pos += 8;
   }
   str(s: string): void {
+    // Short ASCII strings (attribute names, most values) are copied byte by byte: no native calls.
+    const len = s.length;
+    if (len < 32) {
+      this.ensure(len + 1);
+      const buf = this.buf;
+      const start = this.pos;
+      let i = 0;
+      while (i < len) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + 1 + i] = c;
+        i++;
+      }
+      if (i === len) {
+        buf[start] = 0xa0 | len;
+        this.pos = start + 1 + len;
+        return;
+      }
+    }
     const n = Buffer.byteLength(s, 'utf8');
     if (n < 32) this.u8(0xa0 | n);
     else if (n <= 0xff) (this.u8(0xd9), this.u8(n));
@@ -164,6 +197,8 @@ class Writer {
 function writeNumber(w: Writer, n: number | BigNumber): void {
   if (typeof n === 'number') {
     if (Number.isNaN(n)) throw new CtyError('NaN is not a valid number');
+    // Integers up to 32 bits (counts, ports, versions) without BigInt arithmetic.
+    if (Number.isInteger(n) && n >= -0x80000000 && n <= 0xffffffff) return w.smallInt(n);
     if (Number.isInteger(n)) {
       const big = BigInt(n);
       if (big >= INT64_MIN && big <= UINT64_MAX) return w.int(big);
@@ -339,31 +374,213 @@ export function encodeMsgpack(type: CtyType, value: Value): Uint8Array {
 // ---------------------------------------------------------------------------------------------------------
 // Decoding
 
-// The library refuses a "__proto__" map key (prototype safety), which then reads as invalid msgpack.
-const decoder = new Decoder({ useBigInt64: true });
+// Only the refinement maps inside unknowns (integer keys) go through the library.
+const refinementDecoder = new Decoder({ useBigInt64: true });
 
-function entries(raw: Record<string, unknown>): [string, unknown][] {
-  return Object.entries(raw);
+function invalid(message: string): CtyError {
+  return new CtyError(`invalid msgpack: ${message}`);
 }
 
-function isExtension(raw: unknown): boolean {
-  // ext -1 (timestamp) is decoded to a Date by the library; cty never sends it, but any ext is unknown.
-  return raw instanceof ExtData || raw instanceof Date;
+/** What a msgpack head byte holds, for error messages. */
+function describeHead(b: number): string {
+  if (b <= 0x7f || b >= 0xe0 || (b >= 0xca && b <= 0xd3)) return 'a number';
+  if ((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb)) return 'a string';
+  if ((b >= 0x90 && b <= 0x9f) || b === 0xdc || b === 0xdd) return 'an array';
+  if ((b >= 0x80 && b <= 0x8f) || b === 0xde || b === 0xdf) return 'a map';
+  if (b >= 0xc4 && b <= 0xc6) return 'bytes';
+  if (b === 0xc2 || b === 0xc3) return 'a boolean';
+  return `byte 0x${b.toString(16)}`;
 }
 
-function readUnknown(raw: unknown): Unknown {
-  if (!(raw instanceof ExtData) || raw.type !== REFINED_UNKNOWN_EXT) return new Unknown();
-  const data = raw.data instanceof Uint8Array ? raw.data : new Uint8Array(0);
-  if (data.length === 0) return new Unknown();
+function isExtHead(b: number): boolean {
+  return (b >= 0xd4 && b <= 0xd8) || (b >= 0xc7 && b <= 0xc9);
+}
+
+class Reader {
+  pos = 0;
+  private readonly view: DataView;
+  private readonly buf: Buffer;
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  get remaining(): number {
+    return this.bytes.length - this.pos;
+  }
+  private need(n: number): void {
+    if (this.pos + n > this.bytes.length) throw invalid(`unexpected end of data at byte ${this.pos}`);
+  }
+  peek(): number {
+    this.need(1);
+    return this.bytes[this.pos];
+  }
+  u8(): number {
+    this.need(1);
+    return this.bytes[this.pos++];
+  }
+  u16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  take(n: number): Uint8Array {
+    this.need(n);
+    const out = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+  utf8(n: number): string {
+    this.need(n);
+    const start = this.pos;
+    this.pos += n;
+    return this.buf.toString('utf8', start, this.pos);
+  }
+  /** The string at the head byte b (already consumed), or undefined when it is not a string. */
+  stringAfter(b: number): string | undefined {
+    if (b >= 0xa0 && b <= 0xbf) return this.utf8(b & 0x1f);
+    if (b === 0xd9) return this.utf8(this.u8());
+    if (b === 0xda) return this.utf8(this.u16());
+    if (b === 0xdb) return this.utf8(this.u32());
+    return undefined;
+  }
+  arrayLengthAfter(b: number): number | undefined {
+    if (b >= 0x90 && b <= 0x9f) return b & 0x0f;
+    if (b === 0xdc) return this.u16();
+    if (b === 0xdd) return this.u32();
+    return undefined;
+  }
+  mapLengthAfter(b: number): number | undefined {
+    if (b >= 0x80 && b <= 0x8f) return b & 0x0f;
+    if (b === 0xde) return this.u16();
+    if (b === 0xdf) return this.u32();
+    return undefined;
+  }
+  binLengthAfter(b: number): number | undefined {
+    if (b === 0xc4) return this.u8();
+    if (b === 0xc5) return this.u16();
+    if (b === 0xc6) return this.u32();
+    return undefined;
+  }
+  /** A number (int, uint, float) or a decimal string at head byte b, as cty sends numbers. */
+  numberAfter(b: number): number | BigNumber | undefined {
+    if (b <= 0x7f) return b;
+    if (b >= 0xe0) return b - 0x100;
+    switch (b) {
+      case 0xcc:
+        return this.u8();
+      case 0xcd:
+        return this.u16();
+      case 0xce:
+        return this.u32();
+      case 0xcf: {
+        this.need(8);
+        const v = this.view.getBigUint64(this.pos);
+        this.pos += 8;
+        return readNumber(v);
+      }
+      case 0xd0: {
+        this.need(1);
+        return this.view.getInt8(this.pos++);
+      }
+      case 0xd1: {
+        this.need(2);
+        const v = this.view.getInt16(this.pos);
+        this.pos += 2;
+        return v;
+      }
+      case 0xd2: {
+        this.need(4);
+        const v = this.view.getInt32(this.pos);
+        this.pos += 4;
+        return v;
+      }
+      case 0xd3: {
+        this.need(8);
+        const v = this.view.getBigInt64(this.pos);
+        this.pos += 8;
+        return readNumber(v);
+      }
+      case 0xca: {
+        this.need(4);
+        const v = this.view.getFloat32(this.pos);
+        this.pos += 4;
+        return v;
+      }
+      case 0xcb: {
+        this.need(8);
+        const v = this.view.getFloat64(this.pos);
+        this.pos += 8;
+        return v;
+      }
+    }
+    const s = this.stringAfter(b);
+    return s === undefined ? undefined : readNumber(s);
+  }
+  /** A map key: cty writes strings; the library's rule (string or number keys, never "__proto__") applies. */
+  key(): string {
+    const b = this.u8();
+    const s = this.stringAfter(b);
+    let key: string;
+    if (s !== undefined) key = s;
+    else {
+      const n = b <= 0x7f || b >= 0xe0 || (b >= 0xcc && b <= 0xd3) || b === 0xca || b === 0xcb ? this.numberAfter(b) : undefined;
+      if (typeof n !== 'number') throw invalid(`The type of key must be string or number but ${describeHead(b).replace(/^an? /, '')}`);
+      key = String(n);
+    }
+    if (key === '__proto__') throw invalid('The key __proto__ is not allowed');
+    return key;
+  }
+  /** An extension at head byte b (already consumed): its type and payload. */
+  ext(b: number): { type: number; data: Uint8Array } {
+    let n: number;
+    switch (b) {
+      case 0xd4:
+        n = 1;
+        break;
+      case 0xd5:
+        n = 2;
+        break;
+      case 0xd6:
+        n = 4;
+        break;
+      case 0xd7:
+        n = 8;
+        break;
+      case 0xd8:
+        n = 16;
+        break;
+      case 0xc7:
+        n = this.u8();
+        break;
+      case 0xc8:
+        n = this.u16();
+        break;
+      default:
+        n = this.u32();
+    }
+    const type = this.u8();
+    return { type: type > 0x7f ? type - 0x100 : type, data: this.take(n) };
+  }
+}
+
+function readUnknown(ext: { type: number; data: Uint8Array }): Unknown {
+  if (ext.type !== REFINED_UNKNOWN_EXT || ext.data.length === 0) return new Unknown();
   let decoded: unknown;
   try {
-    decoded = decoder.decode(data);
+    decoded = refinementDecoder.decode(ext.data);
   } catch {
     return new Unknown(); // malformed refinements only lose precision, never the unknown-ness
   }
   if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) return new Unknown();
   const r: Refinements = {};
-  for (const [key, v] of entries(decoded as Record<string, unknown>)) {
+  for (const [key, v] of Object.entries(decoded as Record<string, unknown>)) {
     switch (Number(key)) {
       case REFINE_NULLNESS:
         if (v === false) r.notNull = true;
@@ -401,84 +618,102 @@ function readNumber(raw: unknown): number | BigNumber {
       throw new CtyError(`invalid number ${JSON.stringify(raw)}`);
     }
   }
-  throw new CtyError(`expected a number, got ${describeRaw(raw)}`);
+  throw new CtyError(`expected a number, got ${typeof raw}`);
 }
 
-function describeRaw(raw: unknown): string {
-  if (raw instanceof Uint8Array) return 'bytes';
-  if (Array.isArray(raw)) return 'an array';
-  if (raw === null) return 'null';
-  return typeof raw === 'object' ? 'a map' : `a ${typeof raw}`;
+const attributeNames = new WeakMap<CtyType, string[]>();
+
+function namesOf(type: CtyType & { kind: 'object' }): string[] {
+  let names = attributeNames.get(type);
+  if (!names) attributeNames.set(type, (names = Object.keys(type.attributes)));
+  return names;
 }
 
-function read(type: CtyType, raw: unknown): Value {
-  if (isExtension(raw)) return readUnknown(raw);
-  if (raw === null || raw === undefined) return null;
+function read(r: Reader, type: CtyType): Value {
+  const b = r.u8();
+  if (b === 0xc0) return null;
+  if (isExtHead(b)) return readUnknown(r.ext(b)); // any extension is an unknown (ext -1, a timestamp, too)
   const fail = (what: string): never => {
-    throw new CtyError(`expected ${what}, got ${describeRaw(raw)}`);
+    throw new CtyError(`expected ${what}, got ${describeHead(b)}`);
   };
   switch (type.kind) {
     case 'dynamic': {
-      if (!Array.isArray(raw) || raw.length !== 2) return fail('a [type, value] pair for a dynamic value');
-      const typeRaw = raw[0];
-      const typeText =
-        typeRaw instanceof Uint8Array ? Buffer.from(typeRaw).toString('utf8') : typeof typeRaw === 'string' ? typeRaw : fail('a type');
+      if (r.arrayLengthAfter(b) !== 2) return fail('a [type, value] pair for a dynamic value');
+      const tb = r.u8();
+      const binLength = r.binLengthAfter(tb);
+      const typeText = binLength !== undefined ? Buffer.from(r.take(binLength)).toString('utf8') : r.stringAfter(tb);
+      if (typeText === undefined) throw new CtyError(`expected a type, got ${describeHead(tb)}`);
       let concrete: CtyType;
       try {
         concrete = typeFromJson(JSON.parse(typeText));
       } catch (e) {
         throw new CtyError(`invalid dynamic type: ${(e as Error).message}`);
       }
-      return new DynamicValue(concrete, read(concrete, raw[1]));
+      return new DynamicValue(concrete, read(r, concrete));
     }
-    case 'string':
-      return typeof raw === 'string' ? raw : fail('a string');
+    case 'string': {
+      const s = r.stringAfter(b);
+      return s !== undefined ? s : fail('a string');
+    }
     case 'bool':
-      return typeof raw === 'boolean' ? raw : fail('a bool');
-    case 'number':
-      return readNumber(raw);
+      return b === 0xc3 ? true : b === 0xc2 ? false : fail('a bool');
+    case 'number': {
+      const n = r.numberAfter(b);
+      return n !== undefined ? n : fail('a number');
+    }
     case 'list':
-    case 'set':
-      if (!Array.isArray(raw)) return fail(`a ${type.kind}`);
-      return raw.map((e, i) => {
+    case 'set': {
+      const n = r.arrayLengthAfter(b);
+      if (n === undefined) return fail(`a ${type.kind}`);
+      const out: Value[] = new Array(n);
+      for (let i = 0; i < n; i++) {
         try {
-          return read(type.element, e);
-        } catch (err) {
-          throw within(err, i);
+          out[i] = read(r, type.element);
+        } catch (e) {
+          throw within(e, i);
         }
-      });
-    case 'tuple':
-      if (!Array.isArray(raw) || raw.length !== type.elements.length)
-        return fail(`a tuple of ${type.elements.length} elements`);
-      return raw.map((e, i) => {
+      }
+      return out;
+    }
+    case 'tuple': {
+      const n = r.arrayLengthAfter(b);
+      if (n !== type.elements.length) return fail(`a tuple of ${type.elements.length} elements`);
+      const out: Value[] = new Array(n);
+      for (let i = 0; i < n; i++) {
         try {
-          return read(type.elements[i], e);
-        } catch (err) {
-          throw within(err, i);
+          out[i] = read(r, type.elements[i]);
+        } catch (e) {
+          throw within(e, i);
         }
-      });
+      }
+      return out;
+    }
     case 'map': {
-      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) return fail('a map');
+      const n = r.mapLengthAfter(b);
+      if (n === undefined) return fail('a map');
       const out: ObjectValue = {};
-      for (const [k, v] of entries(raw as Record<string, unknown>)) {
+      for (let i = 0; i < n; i++) {
+        const k = r.key();
         try {
-          out[k] = read(type.element, v);
-        } catch (err) {
-          throw within(err, k);
+          out[k] = read(r, type.element);
+        } catch (e) {
+          throw within(e, k);
         }
       }
       return out;
     }
     case 'object': {
-      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) return fail('an object');
+      const n = r.mapLengthAfter(b);
+      if (n === undefined) return fail('an object');
       const out: ObjectValue = {};
-      for (const name of Object.keys(type.attributes)) out[name] = null;
-      for (const [k, v] of entries(raw as Record<string, unknown>)) {
+      for (const name of namesOf(type)) out[name] = null;
+      for (let i = 0; i < n; i++) {
+        const k = r.key();
         if (!Object.hasOwn(type.attributes, k)) throw new CtyError(`unsupported attribute "${k}"`);
         try {
-          out[k] = read(type.attributes[k], v);
-        } catch (err) {
-          throw within(err, k);
+          out[k] = read(r, type.attributes[k]);
+        } catch (e) {
+          throw within(e, k);
         }
       }
       return out;
@@ -487,12 +722,8 @@ function read(type: CtyType, raw: unknown): Value {
 }
 
 export function decodeMsgpack(type: CtyType, bytes: Uint8Array): Value {
-  let raw: unknown;
-  try {
-    raw = decoder.decode(bytes);
-  } catch (e) {
-    if (e instanceof CtyError) throw e;
-    throw new CtyError(`invalid msgpack: ${(e as Error).message}`);
-  }
-  return read(type, raw);
+  const r = new Reader(bytes);
+  const value = read(r, type);
+  if (r.remaining > 0) throw invalid(`${r.remaining} extra byte(s) after the value`);
+  return value;
 }

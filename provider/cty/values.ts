@@ -153,6 +153,8 @@ export function valueEquals(type: CtyType, a: Value, b: Value): boolean {
     case 'bool':
       return a === b;
     case 'number':
+      // two doubles are equal exactly when their decimal expansions are (NaN aside, which cty never has)
+      if (typeof a === 'number' && typeof b === 'number') return a === b || (Number.isNaN(a) && Number.isNaN(b));
       return numberKey(a as number | BigNumber) === numberKey(b as number | BigNumber);
     case 'dynamic': {
       if (!(a instanceof DynamicValue) || !(b instanceof DynamicValue)) return false;

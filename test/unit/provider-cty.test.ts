@@ -1,4 +1,6 @@
 // The cty codec against hand-computed msgpack bytes (Terraform's object wire format).
+import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   BigNumber,
@@ -26,6 +28,15 @@ const str = (s: string) => Buffer.from(s, 'utf8').toString('hex');
 function roundTrip(type: CtyType, value: Value, bytes: string) {
   expect(toHex(encodeMsgpack(type, value))).toBe(bytes.replace(/\s+/g, ''));
   return decodeMsgpack(type, hex(bytes));
+}
+
+/** Numbers as JS numbers (BigNumber and bigint converted), -0 as 0: for comparing with generic decoders. */
+function plainNumbers(x: unknown): unknown {
+  if (x instanceof BigNumber) return Number(x.text);
+  if (typeof x === 'bigint') return Number(x);
+  if (Array.isArray(x)) return x.map(plainNumbers);
+  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, e]) => [k, plainNumbers(e)]));
+  return Object.is(x, -0) ? 0 : x; // cty writes -0 as the integer 0
 }
 
 describe('primitives', () => {
@@ -251,6 +262,29 @@ describe('JSON form (state files, raw_state)', () => {
     expect(tree.e).toBe(100);
   });
 
+  it('digits, dots and exponents inside strings do not change how numbers outside are read', () => {
+    const tree = parseJsonLossless('{"host":"10.0.0.1","at":"2026-01-05T02:00:00.000Z","id":"123456789012345678","big":12345678901234567890,"n":7}') as Record<string, unknown>;
+    expect(tree.host).toBe('10.0.0.1');
+    expect(tree.id).toBe('123456789012345678');
+    expect((tree.big as BigNumber).text).toBe('12345678901234567890');
+    expect(tree.n).toBe(7);
+    // escaped quotes do not end a string early
+    expect(parseJsonLossless('{"s":"a\\"1.5","d":0.1}')).toEqual({ s: 'a"1.5', d: new BigNumber('0.1') });
+    expect(parseJsonLossless('{"s":"a\\"","big":12345678901234567890}')).toEqual({ s: 'a"', big: new BigNumber('12345678901234567890') });
+    expect(parseJsonLossless('{"s":"x\\\\","n":123456789012345}')).toEqual({ s: 'x\\', n: 123456789012345 });
+  });
+
+  it('any JSON document reads as JSON.parse reads it when its numbers are exact doubles', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (v) => {
+        const text = JSON.stringify(v);
+        const parsed = parseJsonLossless(text);
+        expect(plainNumbers(parsed)).toEqual(plainNumbers(JSON.parse(text)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('decodes with a type, including dynamic', () => {
     const type = t.object({ n: t.number, d: t.dynamic, l: t.set(t.string) });
     const v = decodeJson(type, '{"n": 9007199254740993, "d": {"value": ["a"], "type": ["list","string"]}, "l": ["x"]}') as Record<string, Value>;
@@ -273,5 +307,65 @@ describe('JSON form (state files, raw_state)', () => {
   it('type JSON round-trips', () => {
     const json = ['object', { a: ['map', 'bool'], b: ['tuple', ['string', 'dynamic']] }, ['a']];
     expect(typeToJson(typeFromJson(json))).toEqual(json);
+  });
+});
+
+describe('typed msgpack reading agrees with a generic msgpack decoder', () => {
+  // A shape like the resources': nested objects, lists, maps, sets, numbers of every size, unicode.
+  const type = t.object({
+    name: t.string,
+    port: t.number,
+    ratio: t.number,
+    enabled: t.bool,
+    tags: t.map(t.string),
+    days: t.list(t.object({ day: t.number, type: t.string })),
+    tenants: t.set(t.string),
+  });
+  const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ minLength: 30, maxLength: 300 }));
+  const number = fc.oneof(
+    fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }),
+    fc.maxSafeInteger(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+  );
+  const orNull = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: null });
+  const value = fc.record({
+    name: orNull(text),
+    port: orNull(number),
+    ratio: orNull(number),
+    enabled: orNull(fc.boolean()),
+    tags: orNull(fc.dictionary(text.filter((k) => k !== '__proto__'), text)),
+    days: orNull(fc.array(fc.record({ day: orNull(number), type: orNull(text) }), { maxLength: 20 })),
+    tenants: orNull(fc.uniqueArray(text, { maxLength: 20 })),
+  });
+
+  it('reads back what it writes, and the bytes mean the same to @msgpack/msgpack', () => {
+    fc.assert(
+      fc.property(value, (v) => {
+        const bytes = encodeMsgpack(type, v as Value);
+        const decoded = decodeMsgpack(type, bytes);
+        // equal under the type (an integer beyond 2^53 comes back exact, as a BigNumber)
+        expect(valueEquals(type, decoded, v as Value)).toBe(true);
+        expect(plainNumbers(msgpackDecode(bytes))).toEqual(plainNumbers(decoded));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('integers take the smallest form, byte for byte as the msgpack library writes them', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }), fc.integer({ min: -70000, max: 70000 })), (n) => {
+        expect(toHex(encodeMsgpack(t.number, n))).toBe(toHex(msgpackEncode(n)));
+        expect(decodeMsgpack(t.number, msgpackEncode(n))).toBe(n);
+      }),
+    );
+    // each size boundary and its neighbours
+    for (const edge of [-(2 ** 31), -32768, -128, -32, 0, 0x7f, 0xff, 0xffff, 2 ** 32 - 1])
+      for (const n of [edge - 1, edge, edge + 1]) expect(toHex(encodeMsgpack(t.number, n))).toBe(toHex(msgpackEncode(n)));
+  });
+
+  it('truncated or trailing bytes are invalid msgpack, not a wrong value', () => {
+    const bytes = encodeMsgpack(type, { name: 'policy-1', port: 2881, ratio: 0.5, enabled: true, tags: { a: 'b' }, days: [{ day: 1, type: 'full' }], tenants: ['t1'] });
+    for (let cut = 1; cut < bytes.length; cut++) expect(() => decodeMsgpack(type, bytes.subarray(0, cut))).toThrow(/invalid msgpack/);
+    expect(() => decodeMsgpack(type, Uint8Array.from([...bytes, 0xc0]))).toThrow(/invalid msgpack: 1 extra byte/);
   });
 });
