@@ -60,6 +60,8 @@ interface Deps {
   tasks: TaskGroup;
   clock: Clock;
   log: Logger;
+  /** makes sure the policy's current version is applied to the cluster; returns why not, or null */
+  ensureApplied?(policy: string, version: number, signal: AbortSignal): Promise<string | null>;
 }
 
 type Targets = Array<string | null>;
@@ -276,6 +278,13 @@ export class BackupService {
     }
 
     try {
+      if (this.deps.ensureApplied) {
+        const state = await this.deps.ensureApplied(policy.name, policy.version, signal);
+        if (state !== null) {
+          await runs.addStep(runId, 'apply', 'failed', state);
+          return this.fail(runId, `the policy is not applied to the cluster: ${state}`);
+        }
+      }
       const targets = await targetsOf(driver);
       // Pre-checks (again, for backup now: the cluster may have changed since the request).
       const checks = this.fastChecks(driver, policy, targets, type);

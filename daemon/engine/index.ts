@@ -104,7 +104,15 @@ export class Engine {
     this.tasks = new TaskGroup(this.clock, log);
     this.policyStates = new PolicyStates(store.db, this.clock);
     this.backups = new BackupService(
-      { runs: this.runs, config: this.config, clusters: this.clusters, tasks: this.tasks, clock: this.clock, log },
+      {
+        runs: this.runs,
+        config: this.config,
+        clusters: this.clusters,
+        tasks: this.tasks,
+        clock: this.clock,
+        log,
+        ensureApplied: (name, version, signal) => this.ensureApplied(name, version, signal),
+      },
       options.backup,
     );
     this.scheduler = new Scheduler(
@@ -249,7 +257,7 @@ export class Engine {
   }
 
   /** One apply; records the outcome in policy_states. Exposed for tests (idempotency). */
-  async applyNow(name: string, signal?: AbortSignal): Promise<string[] | undefined> {
+  async applyNow(name: string, signal?: AbortSignal, opts: { archiveWaitMs?: number } = {}): Promise<string[] | undefined> {
     const policy = await this.config.policy(name).catch(() => undefined);
     if (!policy) return undefined;
     await this.policyStates.ensure(name, policy.spec.cluster, policy.spec.schedule);
@@ -272,7 +280,7 @@ export class Engine {
           now: () => this.clock.now(),
           sleep: (ms) => this.tasks.sleep(ms, signal),
           note: (m) => this.log.info({ policy: name, cluster: policy.cluster.name }, `policy ${name}: ${m}`),
-          archiveWaitMs: this.opts.archiveWaitMs,
+          archiveWaitMs: opts.archiveWaitMs ?? this.opts.archiveWaitMs,
         },
         policy,
       );
@@ -289,6 +297,19 @@ export class Engine {
       this.retryApplyLater(name, policy.version);
       return undefined;
     }
+  }
+
+  /**
+   * Before a backup: the policy's current version must be applied (a failed or pending apply is tried
+   * now; the archive wait is left to the pre-check). Returns why it is not, or null.
+   */
+  async ensureApplied(name: string, version: number, signal: AbortSignal): Promise<string | null> {
+    if (this.opts.applyPolicies === false) return null;
+    const state = await this.policyStates.get(name);
+    if (state?.apply_state === 'applied' && state.applied_version === version) return null;
+    await this.applyNow(name, signal, { archiveWaitMs: 0 });
+    const after = await this.policyStates.get(name);
+    return after?.apply_state === 'applied' ? null : (after?.apply_error ?? `policy "${name}" could not be applied to its cluster`);
   }
 
   private retryApplyLater(name: string, version: number): void {
