@@ -44,6 +44,21 @@ function fromRow(r: PolicyStateRow): PolicyState {
   };
 }
 
+function newRow(policy: string, cluster: string, key: string, now: string): PolicyStateRow {
+  return {
+    policy,
+    cluster,
+    effective_from: now,
+    schedule_key: key,
+    apply_state: 'pending',
+    apply_error: null,
+    applied_version: null,
+    applied: null,
+    applied_at: null,
+    updated_at: now,
+  };
+}
+
 export const scheduleKey = (s: Schedule) => JSON.stringify([s.period, s.time, s.timezone, [...s.days].sort((a, b) => a.day - b.day)]);
 
 export class PolicyStates {
@@ -67,21 +82,7 @@ export class PolicyStates {
       return new Date(now);
     }
     try {
-      await this.db
-        .insertInto('policy_states')
-        .values({
-          policy,
-          cluster,
-          effective_from: now,
-          schedule_key: key,
-          apply_state: 'pending',
-          apply_error: null,
-          applied_version: null,
-          applied: null,
-          applied_at: null,
-          updated_at: now,
-        })
-        .execute();
+      await this.db.insertInto('policy_states').values(newRow(policy, cluster, key, now)).execute();
       return new Date(now);
     } catch (err) {
       if (classifyStoreError(err) !== 'unique') throw err;
@@ -106,18 +107,7 @@ export class PolicyStates {
       } else if (state) {
         out.set(item.policy, await this.ensure(item.policy, item.cluster, item.schedule));
       } else {
-        missing.push({
-          policy: item.policy,
-          cluster: item.cluster,
-          effective_from: now,
-          schedule_key: key,
-          apply_state: 'pending',
-          apply_error: null,
-          applied_version: null,
-          applied: null,
-          applied_at: null,
-          updated_at: now,
-        });
+        missing.push(newRow(item.policy, item.cluster, key, now));
         out.set(item.policy, new Date(now));
       }
     }

@@ -1,10 +1,9 @@
 // The engine through the API on both stores (SQLite and MariaDB): cluster registration connects first,
 // logical policies are refused, archive enforcement before a backup, a backup tracked to the end.
-import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../daemon/engine/index.js';
 import { BACKENDS } from '../support/daemon.js';
-import { startHarness, SYS_PASSWORD, waitApplied, type Harness } from '../support/engine.js';
+import { startHarness, SYS_PASSWORD, sysExec, waitApplied, type Harness } from '../support/engine.js';
 import { acquireMariaDb, releaseMariaDb } from '../support/mariadb.js';
 import { closedPort, silentServer } from '../support/ob-driver.js';
 
@@ -24,14 +23,6 @@ for (const backend of BACKENDS) {
       if (backend === 'mariadb') await releaseMariaDb();
     });
 
-    async function sysExec(statement: string): Promise<void> {
-      const conn = await mysql.createConnection({ host: h.sim.host, port: h.sim.port, user: 'root@sys', password: SYS_PASSWORD });
-      try {
-        await conn.query(statement);
-      } finally {
-        await conn.end();
-      }
-    }
 
     describe('registering a cluster', () => {
       it('refuses a port nothing listens on, at once, naming host and port', async () => {
@@ -111,7 +102,7 @@ for (const backend of BACKENDS) {
 
     describe('log archive enforcement', () => {
       it('starts a stopped archive and waits for DOING before backing up', async () => {
-        await sysExec('ALTER SYSTEM NOARCHIVELOG TENANT = app');
+        await sysExec(h.sim, 'ALTER SYSTEM NOARCHIVELOG TENANT = app');
         for (let i = 0; i < 5; i++) await h.advance(1_000);
         const res = await h.api('POST', '/v1/clusters/c1/backups', { type: 'full' });
         expect(res.status, res.text).toBe(202);

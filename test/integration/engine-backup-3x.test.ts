@@ -1,22 +1,13 @@
 // The engine against obsim 3.2.4 on simulated time: cluster-level apply (backup_dest, backup_dest_option,
 // backup_backup_dest with piece switching for secondary backup), OCP's compaction and full-before-incremental
 // pre-checks, cluster-level backups tracked to the end.
-import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMPACTION_NEEDED, FULL_BACKUP_NEEDED } from '../../daemon/engine/index.js';
-import { startHarness, SYS_PASSWORD, waitApplied, writesIn, type Harness } from '../support/engine.js';
+import { startHarness, sysExec, waitApplied, writesIn, type Harness } from '../support/engine.js';
 
 let h: Harness;
 let secondaryDir: string;
 
-async function sysExec(statement: string): Promise<void> {
-  const conn = await mysql.createConnection({ host: h.sim.host, port: h.sim.port, user: 'root@sys', password: SYS_PASSWORD });
-  try {
-    await conn.query(statement);
-  } finally {
-    await conn.end();
-  }
-}
 
 const param = async (name: string) => {
   const rows = await h.sim.query(`SHOW PARAMETERS LIKE '${name}'`);
@@ -95,7 +86,7 @@ describe('pre-checks and backups (3.x)', () => {
 
   let fullRun: number;
   it('backs up the cluster after a major compaction and records the backup set', async () => {
-    await sysExec('ALTER SYSTEM MAJOR FREEZE');
+    await sysExec(h.sim, 'ALTER SYSTEM MAJOR FREEZE');
     for (let i = 0; i < 20; i++) await h.advance(5_000);
     const res = await h.api('POST', '/v1/clusters/c1/backups', { type: 'full' });
     expect(res.status, res.text).toBe(202);

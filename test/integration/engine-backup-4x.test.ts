@@ -3,10 +3,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FULL_BACKUP_NEEDED } from '../../daemon/engine/index.js';
-import { startHarness, SYS_PASSWORD, waitApplied, writesIn, type Harness } from '../support/engine.js';
+import { startHarness, sysExec, waitApplied, writesIn, type Harness } from '../support/engine.js';
 
 let h: Harness;
 
@@ -126,12 +125,7 @@ describe('backup now (4.x)', () => {
   });
 
   it('refuses while a backup started outside obbackup runs, naming the job', async () => {
-    const conn = await mysql.createConnection({ host: h.sim.host, port: h.sim.port, user: 'root@sys', password: SYS_PASSWORD });
-    try {
-      await conn.query('ALTER SYSTEM BACKUP TENANT = crm');
-    } finally {
-      await conn.end();
-    }
+    await sysExec(h.sim, 'ALTER SYSTEM BACKUP TENANT = crm');
     const res = await h.api('POST', '/v1/clusters/c1/backups', { type: 'full' });
     expect(res.status).toBe(409);
     expect(res.body.message).toMatch(/a data backup is already running on the cluster: tenant crm job \d+/);

@@ -34,6 +34,16 @@ export async function startRecordingObSim(options: Partial<ObSimOptions> & { obV
   return { sim, statements };
 }
 
+/** Runs one statement on obsim as root@sys over its own connection (what an operator would type). */
+export async function sysExec(sim: ObSim, statement: string): Promise<void> {
+  const conn = await mysql.createConnection({ host: sim.host, port: sim.port, user: 'root@sys', password: SYS_PASSWORD });
+  try {
+    await conn.query(statement);
+  } finally {
+    await conn.end();
+  }
+}
+
 /** Writes (ALTER SYSTEM, SET ENCRYPTION…) among recorded statements; session settings excluded. */
 export function writesIn(statements: string[]): string[] {
   return statements.filter((s) => /^\s*(ALTER\s+SYSTEM|SET\s+ENCRYPTION)/i.test(s));
@@ -87,13 +97,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   });
   const lag = options.archiveLag === undefined ? (options.obVersion.startsWith('3') ? '1h' : '2h') : options.archiveLag;
   if (lag) {
-    const conn = await mysql.createConnection({ host: sim.host, port: sim.port, user: 'root@sys', password: SYS_PASSWORD });
-    try {
-      if (options.obVersion.startsWith('3')) await conn.query(`ALTER SYSTEM SET log_archive_checkpoint_interval = '${lag}'`);
-      else for (const t of options.tenants ?? ['app']) await conn.query(`ALTER SYSTEM SET archive_lag_target = '${lag}' TENANT = ${t}`);
-    } finally {
-      await conn.end();
-    }
+    if (options.obVersion.startsWith('3')) await sysExec(sim, `ALTER SYSTEM SET log_archive_checkpoint_interval = '${lag}'`);
+    else for (const t of options.tenants ?? ['app']) await sysExec(sim, `ALTER SYSTEM SET archive_lag_target = '${lag}' TENANT = ${t}`);
     statements.length = 0;
   }
   const clock = new ManualClock(start);
