@@ -11,18 +11,29 @@ export type Plain = null | undefined | string | number | boolean | Plain[] | { [
  * values are left out too and their paths collected, so validation can ignore what is not known yet.
  */
 export function toPlain(value: Value, unknownPaths: (string | number)[][] = [], at: (string | number)[] = []): Plain {
+  // `at` is one stack, pushed and popped on the way down; only an unknown takes a copy of it.
   if (value instanceof Unknown) {
-    unknownPaths.push(at);
+    unknownPaths.push([...at]);
     return undefined;
   }
   if (value === null) return null;
   if (value instanceof BigNumber) return value.toNumber();
   if (value instanceof DynamicValue) return toPlain(value.value, unknownPaths, at);
-  if (Array.isArray(value)) return value.map((e, i) => toPlain(e, unknownPaths, [...at, i]) ?? null);
+  if (Array.isArray(value)) {
+    const out: Plain[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      at.push(i);
+      out[i] = toPlain(value[i], unknownPaths, at) ?? null;
+      at.pop();
+    }
+    return out;
+  }
   if (isObjectValue(value)) {
     const out: { [key: string]: Plain } = {};
-    for (const [k, v] of Object.entries(value)) {
-      const p = toPlain(v, unknownPaths, [...at, k]);
+    for (const k in value) {
+      at.push(k);
+      const p = toPlain(value[k], unknownPaths, at);
+      at.pop();
       if (p !== null && p !== undefined) out[k] = p;
     }
     return out;

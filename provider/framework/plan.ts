@@ -92,15 +92,14 @@ export function replacePaths(schema: SchemaSpec, prior: ObjectValue, planned: Ob
   const out: AttributePath[] = [];
   const visit = (attributes: Record<string, AttributeSpec>, blocks: Record<string, BlockSpec>, before: ObjectValue, after: ObjectValue, at: AttributePath) => {
     for (const [name, spec] of Object.entries(attributes)) {
+      if (!spec.requiresReplace && !spec.nested) continue;
       const b = before[name] ?? null;
       const a = after[name] ?? null;
-      const here: AttributePath = [...at, { attr: name }];
-      const type = attributeType(spec);
       if (spec.requiresReplace) {
-        if (!valueEquals(type, b, a)) out.push(here);
+        if (!valueEquals(attributeType(spec), b, a)) out.push([...at, { attr: name }]);
         continue;
       }
-      if (spec.nested) visitCollection(spec.nested.nesting, spec.nested.attributes, {}, b, a, here);
+      visitCollection(spec.nested!.nesting, spec.nested!.attributes, {}, b, a, [...at, { attr: name }]);
     }
     for (const [name, block] of Object.entries(blocks))
       visitCollection(block.nesting, block.attributes, block.blocks ?? {}, before[name] ?? null, after[name] ?? null, [...at, { attr: name }]);
@@ -141,13 +140,27 @@ function hasReplaceAttribute(attributes: Record<string, AttributeSpec>): boolean
   return Object.values(attributes).some((a) => a.requiresReplace || (a.nested ? hasReplaceAttribute(a.nested.attributes) : false));
 }
 
+function hasUnknown(value: Value): boolean {
+  if (value instanceof Unknown) return true;
+  if (Array.isArray(value)) return value.some(hasUnknown);
+  if (isObjectValue(value)) {
+    for (const k in value) if (hasUnknown(value[k])) return true;
+  }
+  return false;
+}
+
 /** Unknown values left in an apply result become null: Terraform rejects unknowns after apply. */
 export function resolveUnknowns(value: Value): Value {
+  // Reads return known values: no copy then.
+  return hasUnknown(value) ? resolveDeep(value) : value;
+}
+
+function resolveDeep(value: Value): Value {
   if (value instanceof Unknown) return null;
-  if (Array.isArray(value)) return value.map(resolveUnknowns);
+  if (Array.isArray(value)) return value.map(resolveDeep);
   if (isObjectValue(value)) {
     const out: ObjectValue = {};
-    for (const [k, v] of Object.entries(value)) out[k] = resolveUnknowns(v);
+    for (const [k, v] of Object.entries(value)) out[k] = resolveDeep(v);
     return out;
   }
   return value;

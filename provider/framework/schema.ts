@@ -85,17 +85,32 @@ function wrap(nesting: BlockNesting, object: CtyType): CtyType {
   }
 }
 
+// Types are derived once per declaration: planning and encoding ask for them on every call.
+const attributeTypes = new WeakMap<AttributeSpec, CtyType>();
+const objectTypes = new WeakMap<Record<string, AttributeSpec>, WeakMap<Record<string, BlockSpec>, CtyType & { kind: 'object' }>>();
+const NO_BLOCKS: Record<string, BlockSpec> = {};
+
 export function attributeType(spec: AttributeSpec): CtyType {
-  if (spec.nested) return wrap(spec.nested.nesting, objectTypeOf(spec.nested.attributes));
-  if (!spec.type) throw new Error('attribute needs a type or nested attributes');
-  return spec.type;
+  if (!spec.nested) {
+    if (!spec.type) throw new Error('attribute needs a type or nested attributes');
+    return spec.type;
+  }
+  let type = attributeTypes.get(spec);
+  if (!type) attributeTypes.set(spec, (type = wrap(spec.nested.nesting, objectTypeOf(spec.nested.attributes))));
+  return type;
 }
 
-export function objectTypeOf(attributes: Record<string, AttributeSpec>, blocks: Record<string, BlockSpec> = {}): CtyType & { kind: 'object' } {
+export function objectTypeOf(attributes: Record<string, AttributeSpec>, blocks: Record<string, BlockSpec> = NO_BLOCKS): CtyType & { kind: 'object' } {
+  let byBlocks = objectTypes.get(attributes);
+  if (!byBlocks) objectTypes.set(attributes, (byBlocks = new WeakMap()));
+  const cached = byBlocks.get(blocks);
+  if (cached) return cached;
   const out: Record<string, CtyType> = {};
   for (const [name, a] of Object.entries(attributes)) out[name] = attributeType(a);
   for (const [name, b] of Object.entries(blocks)) out[name] = wrap(b.nesting, objectTypeOf(b.attributes, b.blocks));
-  return { kind: 'object', attributes: out };
+  const type = { kind: 'object' as const, attributes: out };
+  byBlocks.set(blocks, type);
+  return type;
 }
 
 export function schemaType(schema: SchemaSpec): CtyType & { kind: 'object' } {
