@@ -153,7 +153,8 @@ export class BackupService {
       this.spawnExecute(run.id, clusterName);
       return (await runs.get(run.id))!;
     } finally {
-      if (!handedOver && this.busy.get(clusterName) === 0) this.busy.delete(clusterName);
+      // refused: give the cluster back (a scheduled run that queued meanwhile starts now)
+      if (!handedOver) this.release(clusterName, 0);
     }
   }
 
