@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { selectExpiredPieces, selectExpiredSets, type RetainedPiece, type RetainedSet } from '../../daemon/engine/retention.js';
+import { relativeToStorage } from '../../daemon/engine/secondary.js';
 
 const DAY = 86_400_000;
 const now = new Date('2025-03-01T00:00:00Z');
@@ -59,5 +60,21 @@ describe('retention: which backups have expired', () => {
     const piece = (id: number, endDaysAgo: number, active = false): RetainedPiece => ({ group: 't1', roundId: 1, pieceId: id, active, startAt: daysAgo(endDaysAgo + 1), endAt: daysAgo(endDaysAgo) });
     const pieces = [piece(1, 13), piece(2, 12), piece(3, 11), piece(4, 9), piece(5, 0, true)];
     expect(selectExpiredPieces(pieces, d.anchors).map((p) => p.pieceId)).toEqual([1, 2]);
+  });
+});
+
+describe('where a destination lies inside a storage', () => {
+  const oss = { type: 'oss' as const, path: 'bk/prod', endpoint: 'http://127.0.0.1:9000', access_key_id: 'id', access_key_secret: 'secret' };
+
+  it('gives the key prefix of a file or OSS destination, credentials and query left out', () => {
+    expect(relativeToStorage({ type: 'file', path: '/data/backup/' }, 'file:///data/backup/c1/t1/data')).toBe('c1/t1/data');
+    expect(relativeToStorage({ type: 'file', path: '/data/backup' }, 'file:///data/backup')).toBe('');
+    expect(relativeToStorage(oss, 'oss://bk/prod/c1/t1/data?host=http://127.0.0.1:9000')).toBe('c1/t1/data');
+  });
+
+  it('says undefined for a destination elsewhere (another directory, a sibling with a common prefix, another scheme)', () => {
+    expect(relativeToStorage({ type: 'file', path: '/data/backup' }, 'file:///data/backup2/c1')).toBeUndefined();
+    expect(relativeToStorage({ type: 'file', path: '/data/backup' }, 'oss://data/backup/c1?host=x')).toBeUndefined();
+    expect(relativeToStorage(oss, 'oss://bk/other/c1?host=x')).toBeUndefined();
   });
 });
