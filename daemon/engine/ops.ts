@@ -68,45 +68,110 @@ function summaryOf(r: Record<(typeof SUMMARY_COLUMNS)[number], unknown>): RunSum
 
 /** Per policy: the facts of the run table the alarms need, read with a few grouped queries. */
 export async function runFacts(ctx: OpsContext): Promise<Map<string, PolicyRunFacts>> {
-  const { db } = ctx.store;
-  const facts = new Map<string, PolicyRunFacts>();
-  const entry = (policy: string) => {
-    let f = facts.get(policy);
-    if (!f) facts.set(policy, (f = { activeBackups: [] }));
+  const tracker = new RunFactsTracker(ctx);
+  return tracker.facts();
+}
+
+const ENDED_STATES = ['succeeded', 'failed', 'canceled'];
+const ACTIVE = new Set(['pending', 'waiting', 'running']);
+
+/**
+ * The run facts kept up to date between ticks: loaded once with grouped queries, then each tick reads
+ * only the runs created since (by id) and those that were under way (by id), both through the primary
+ * key, so a long run history costs nothing per minute.
+ */
+export class RunFactsTracker {
+  private readonly byPolicy = new Map<string, PolicyRunFacts>();
+  private loaded = false;
+  private maxId = 0;
+  /** runs under way at the last look: they may have ended since */
+  private watching = new Set<number>();
+
+  constructor(private readonly ctx: OpsContext) {}
+
+  private entry(policy: string): PolicyRunFacts {
+    let f = this.byPolicy.get(policy);
+    if (!f) this.byPolicy.set(policy, (f = { activeBackups: [] }));
     return f;
-  };
-  const latestIds = async (kind: RunKind) =>
-    (
-      await db
-        .selectFrom('runs')
-        .select(['policy', sql<number>`max(id)`.as('id')])
-        .where('kind', '=', kind)
-        .where('state', 'in', ['succeeded', 'failed', 'canceled'])
-        .where('policy', 'is not', null)
-        .groupBy('policy')
-        .execute()
-    ).map((r) => Number(r.id));
-  const fetch = async (ids: number[]): Promise<RunSummary[]> => {
-    const out: RunSummary[] = [];
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await db.selectFrom('runs').select(SUMMARY_COLUMNS).where('id', 'in', ids.slice(i, i + 500)).execute();
-      out.push(...rows.map(summaryOf));
+  }
+
+  private async load(): Promise<void> {
+    const { db } = this.ctx.store;
+    const latestIds = async (kind: RunKind) =>
+      (
+        await db
+          .selectFrom('runs')
+          .select(['policy', sql<number>`max(id)`.as('id')])
+          .where('kind', '=', kind)
+          .where('state', 'in', ENDED_STATES)
+          .where('policy', 'is not', null)
+          .groupBy('policy')
+          .execute()
+      ).map((r) => Number(r.id));
+    const fetch = async (ids: number[]): Promise<RunSummary[]> => {
+      const out: RunSummary[] = [];
+      for (let i = 0; i < ids.length; i += 500) {
+        const rows = await db.selectFrom('runs').select(SUMMARY_COLUMNS).where('id', 'in', ids.slice(i, i + 500)).execute();
+        out.push(...rows.map(summaryOf));
+      }
+      return out;
+    };
+    for (const run of await fetch(await latestIds('backup'))) this.entry(run.policy!).lastFinishedBackup = run;
+    for (const run of await fetch(await latestIds('secondary'))) this.entry(run.policy!).lastFinishedSecondary = run;
+    const successes = await db
+      .selectFrom('runs')
+      .select(['policy', sql<string>`max(finished_at)`.as('at')])
+      .where('kind', '=', 'backup')
+      .where('state', '=', 'succeeded')
+      .where('policy', 'is not', null)
+      .groupBy('policy')
+      .execute();
+    for (const s of successes) if (s.at) this.entry(s.policy!).lastSuccessfulBackupAt = new Date(s.at);
+    const active = await db.selectFrom('runs').select(SUMMARY_COLUMNS).where('state', 'in', [...ACTIVE]).execute();
+    for (const r of active.map(summaryOf)) this.watching.add(r.id);
+    const top = await db.selectFrom('runs').select(sql<number | null>`max(id)`.as('id')).executeTakeFirst();
+    this.maxId = Number(top?.id ?? 0);
+    this.loaded = true;
+  }
+
+  /** The facts now: what changed since the last call is read and folded in. */
+  async facts(): Promise<Map<string, PolicyRunFacts>> {
+    const { db } = this.ctx.store;
+    if (!this.loaded) await this.load();
+    const watched = [...this.watching];
+    const rows = await db
+      .selectFrom('runs')
+      .select([...SUMMARY_COLUMNS, 'kind'])
+      .where((eb) => (watched.length > 0 ? eb.or([eb('id', '>', this.maxId), eb('id', 'in', watched)]) : eb('id', '>', this.maxId)))
+      .orderBy('id')
+      .execute();
+    for (const row of rows) {
+      const run = summaryOf(row);
+      this.maxId = Math.max(this.maxId, run.id);
+      if (ACTIVE.has(run.state)) this.watching.add(run.id);
+      else this.watching.delete(run.id);
+      if (!run.policy || !ENDED_STATES.includes(run.state)) continue;
+      const f = this.entry(run.policy);
+      if (row.kind === 'backup') {
+        if (!f.lastFinishedBackup || run.id > f.lastFinishedBackup.id) f.lastFinishedBackup = run;
+        if (run.state === 'succeeded' && run.finished_at && (!f.lastSuccessfulBackupAt || Date.parse(run.finished_at) > f.lastSuccessfulBackupAt.getTime())) {
+          f.lastSuccessfulBackupAt = new Date(run.finished_at);
+        }
+      } else if (row.kind === 'secondary' && (!f.lastFinishedSecondary || run.id > f.lastFinishedSecondary.id)) {
+        f.lastFinishedSecondary = run;
+      }
     }
-    return out;
-  };
-  for (const run of await fetch(await latestIds('backup'))) entry(run.policy!).lastFinishedBackup = run;
-  for (const run of await fetch(await latestIds('secondary'))) entry(run.policy!).lastFinishedSecondary = run;
-  for (const run of await ctx.runs.active({ kind: 'backup' })) if (run.policy) entry(run.policy).activeBackups.push(summaryOf(run as never));
-  const successes = await db
-    .selectFrom('runs')
-    .select(['policy', sql<string>`max(finished_at)`.as('at')])
-    .where('kind', '=', 'backup')
-    .where('state', '=', 'succeeded')
-    .where('policy', 'is not', null)
-    .groupBy('policy')
-    .execute();
-  for (const s of successes) if (s.at) entry(s.policy!).lastSuccessfulBackupAt = new Date(s.at);
-  return facts;
+    // data backups under way, from what is watched (a small set)
+    for (const f of this.byPolicy.values()) f.activeBackups = [];
+    if (this.watching.size > 0) {
+      const ids = [...this.watching];
+      for (let i = 0; i < ids.length; i += 500) {
+        const active = await db.selectFrom('runs').select([...SUMMARY_COLUMNS, 'kind']).where('id', 'in', ids.slice(i, i + 500)).execute();
+        for (const row of active) if (row.kind === 'backup' && row.policy && ACTIVE.has(row.state)) this.entry(row.policy).activeBackups.push(summaryOf(row));
+      }
+    }
+    return this.byPolicy;
+  }
 }
 
 export class OpsEngine {
@@ -114,6 +179,7 @@ export class OpsEngine {
   readonly health: HealthMonitor;
   private readonly inFlight = new Set<Promise<void>>();
   private cached: { key: string; list: NamedPolicy[] } | undefined;
+  private readonly facts: RunFactsTracker;
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
 
@@ -123,6 +189,12 @@ export class OpsEngine {
   ) {
     this.alarms = new AlarmRepository(ctx.store.db);
     this.health = new HealthMonitor(ctx, options.health);
+    this.facts = new RunFactsTracker(ctx);
+  }
+
+  /** What the run table says per policy (kept up to date incrementally). */
+  runFacts(): Promise<Map<string, PolicyRunFacts>> {
+    return this.facts.facts();
   }
 
   private get runs(): RunRepository {
@@ -206,7 +278,7 @@ export class OpsEngine {
       {
         now: this.ctx.clock.now(),
         policies: list,
-        runs: await runFacts(this.ctx),
+        runs: await this.runFacts(),
         clusters: this.health.clusters,
         storages: this.health.storages,
       },

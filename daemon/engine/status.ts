@@ -5,7 +5,7 @@ import type { Alarm } from './alarms.js';
 import { ALARM_NAMES } from './alarms.js';
 import type { ArchiveHealth } from './health.js';
 import type { NamedPolicy, OpsContext } from './ops-context.js';
-import { runFacts, type OpsEngine } from './ops.js';
+import type { OpsEngine } from './ops.js';
 import { RUN_KINDS, RUN_STATES, type Run } from './runs.js';
 
 export const SCHEDULE_STATUSES = ['NONE', 'NORMAL', 'PAUSED', 'WAITING', 'ABNORMAL'] as const;
@@ -158,7 +158,7 @@ const seconds = (iso: string | null | undefined) => (iso ? new Date(iso).getTime
 export async function metricsText(ctx: OpsContext, ops: OpsEngine, webhook?: { delivered: number; failed: number; pending: number }): Promise<string> {
   const m = new MetricsText();
   const policies = await ops.policies();
-  const facts = await runFacts(ctx);
+  const facts = await ops.runFacts();
 
   m.family('obbackup_policies', 'gauge', 'Backup policies declared');
   m.sample('obbackup_policies', {}, policies.length);
