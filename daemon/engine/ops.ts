@@ -180,6 +180,8 @@ export class OpsEngine {
   private readonly inFlight = new Set<Promise<void>>();
   private cached: { key: string; list: NamedPolicy[] } | undefined;
   private readonly facts: RunFactsTracker;
+  /** per kind, the newest scheduled time recorded per policy: read once, then kept as runs are recorded */
+  private readonly latest = new Map<'cleanup' | 'secondary', Map<string, Date>>();
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
 
@@ -230,20 +232,24 @@ export class OpsEngine {
     const list = policies ?? (await this.policies());
     const started: Run[] = [];
     for (const kind of ['cleanup', 'secondary'] as const) {
-      const latest = await this.runs.latestScheduled(kind);
-      const active = new Set((await this.runs.active({ kind })).map((r) => r.policy));
+      let latest = this.latest.get(kind);
+      if (!latest) this.latest.set(kind, (latest = await this.runs.latestScheduled(kind)));
+      let active: Set<string | null> | undefined;
       for (const policy of list) {
         const schedule = cadence(policy, kind);
         if (!schedule) continue;
         // a policy's cadence starts when it was last changed, not in the past
         const after = latest.get(policy.name) ?? new Date(policy.updated_at);
         const decision = decideDue({ schedule, after, now, catchUp: policy.catch_up, paused: policy.paused, graceMs: this.options.graceMs });
+        const recorded = [...decision.skipped.map((r) => r.at), ...(decision.run ? [decision.run.at] : [])];
+        for (const at of recorded) if (!latest.has(policy.name) || at > latest.get(policy.name)!) latest.set(policy.name, at);
+        if (recorded.length > 0) active ??= new Set((await this.runs.active({ kind })).map((r) => r.policy));
         for (const skipped of decision.skipped) {
           await this.runs.create({ policy: policy.name, cluster: policy.cluster, kind, trigger: 'scheduled', scheduled_at: skipped.at, state: skipped.reason === 'paused' ? 'skipped' : 'missed', reason: skipped.reason === 'paused' ? 'the policy is paused' : 'the daemon was not running at that time' });
         }
         if (!decision.run) continue;
         const trigger = decision.run.catchUp ? 'catch_up' : 'scheduled';
-        if (active.has(policy.name)) {
+        if (active!.has(policy.name)) {
           await this.runs.create({ policy: policy.name, cluster: policy.cluster, kind, trigger, scheduled_at: decision.run.at, state: 'skipped', reason: `the previous ${kind} run of this policy is still running` });
           continue;
         }

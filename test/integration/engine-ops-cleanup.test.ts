@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 vi.setConfig({ testTimeout: 180_000 });
+import { OpsEngine } from '../../daemon/engine/ops.js';
 import { DAY, filesUnder, fileStorage, ossStorage, prepareCluster, register, startHarness, takeBackup, type Harness } from '../support/engine-ops.js';
 
 const weekly = { period: 'weekly', time: '02:00', timezone: 'Asia/Shanghai', days: [{ day: 1, type: 'full' }] };
@@ -109,6 +110,17 @@ describe('cleanup on OceanBase 4.2.1', () => {
     expect(run.details.expired).toEqual([]);
     expect(run.steps.find((s) => s.name === 'delete')).toMatchObject({ state: 'skipped', message: 'nothing to delete' });
     expect(fs.readdirSync(path.join(primary.path, 'c1/t1/data')).filter((d) => d.startsWith('backup_set_')).sort()).toEqual(['backup_set_1_full', 'backup_set_2_inc']);
+
+    // the cadence neither repeats a recorded run nor loses one after a restart (a new engine on the same store)
+    expect(await h.ops.startDueRuns()).toEqual([]);
+    const restarted = new OpsEngine(h.ctx);
+    expect(await restarted.startDueRuns()).toEqual([]);
+    await h.advance(DAY, 3_600_000);
+    const next = await restarted.startDueRuns();
+    expect(next.map((r) => [r.kind, r.trigger])).toEqual([['cleanup', 'scheduled']]);
+    expect(new Date(next[0]!.scheduled_at).getTime() - new Date(run.scheduled_at).getTime()).toBe(DAY);
+    await h.driveUntil(async () => ['succeeded', 'failed'].includes((await h!.runs.get(next[0]!.id))!.state), { stepMs: 60_000, maxMs: 3_600_000, background: true });
+    await restarted.idle();
   });
 });
 
