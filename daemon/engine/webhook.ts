@@ -66,9 +66,9 @@ export class WebhookNotifier {
       this.failed += dropped.length;
       this.options.log.warn({ dropped: dropped.length }, 'alarm webhook queue full: dropped the oldest events');
     }
+    // one sender at a time; it keeps going until the queue is empty, events added meanwhile included
     this.sending ??= this.drain().finally(() => {
       this.sending = undefined;
-      if (this.queue.length > 0 && !this.closed) this.enqueue([]);
     });
   }
 
