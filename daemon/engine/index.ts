@@ -88,6 +88,8 @@ export class Engine {
   /** cleanup, secondary backup, alarms and health (ops.ts) */
   readonly ops: OpsEngine;
   private readonly applying = new Map<string, { again: boolean }>();
+  /** cluster → the undo of its deleted policy, while it runs */
+  private readonly undoing = new Map<string, Promise<void>>();
   private readonly opts: EngineOptions;
   private started = false;
 
@@ -196,6 +198,8 @@ export class Engine {
   }
 
   async clusterDeleted(name: string): Promise<void> {
+    // A deleted policy's undo may still be using this cluster's driver: let it finish before closing it.
+    await this.undoing.get(name);
     await this.clusters.forget(name);
   }
 
@@ -213,7 +217,11 @@ export class Engine {
     await this.policyStates.remove(name);
     if (!state?.applied || !cluster || this.opts.applyPolicies === false) return;
     const running = (await this.runs.active({ policy: name, kind: 'backup' })).some((r) => r.state === 'running');
-    void this.tasks.spawn(`remove policy ${name}`, (signal) => this.undo(name, cluster, state.applied!, running, signal));
+    const undo = this.tasks.spawn(`remove policy ${name}`, (signal) => this.undo(name, cluster, state.applied!, running, signal));
+    this.undoing.set(clusterName, undo);
+    void undo.finally(() => {
+      if (this.undoing.get(clusterName) === undo) this.undoing.delete(clusterName);
+    });
   }
 
   private async undo(name: string, cluster: LoadedCluster, applied: AppliedConfig, cancelBackups: boolean, signal: AbortSignal): Promise<void> {
