@@ -99,58 +99,41 @@ function describeUsers(users: string[]): string {
  */
 const NO_FACTS: PolicyRunFacts = { activeBackups: [] };
 
-interface PolicyKeys {
-  createdMs: number;
-  where: { cluster: string; policy: string };
-  keys: Record<Exclude<AlarmName, 'storage_usage_over_threshold'>, string>;
-}
-
-// per policy object (the engine keeps them while the policy is unchanged): what every evaluation would rebuild
-const policyKeys = new WeakMap<NamedPolicy, PolicyKeys>();
-
-function keysOf(p: NamedPolicy): PolicyKeys {
-  let k = policyKeys.get(p);
-  if (!k) {
-    k = {
-      createdMs: Date.parse(p.created_at),
-      where: { cluster: p.cluster, policy: p.name },
-      keys: {
-        data_backup_failed: `data_backup_failed:${p.name}`,
-        data_backup_timeout: `data_backup_timeout:${p.name}`,
-        log_backup_delay: `log_backup_delay:${p.name}`,
-        no_successful_data_backup: `no_successful_data_backup:${p.name}`,
-        secondary_backup_failed: `secondary_backup_failed:${p.name}`,
-        log_archive_interrupted: `log_archive_interrupted:${p.name}`,
-      },
-    };
-    policyKeys.set(p, k);
-  }
-  return k;
-}
+/** `name:policy` (or `storage_usage_over_threshold:storage:NAME`): one key per thing an alarm is about. */
+export const alarmKey = (name: AlarmName, subject: string) => `${name}:${subject}`;
 
 export function evaluateAlarms(input: EvaluationInput, active?: ReadonlySet<string>): Condition[] {
   const { now } = input;
   const nowMs = now.getTime();
   const out: Condition[] = [];
   const storageUsers = new Map<string, string[]>();
-  // whether a condition is worth an object: firing, or about an alarm that is active now
-  const wanted = (key: string, state: Condition['state']) => state === 'firing' || !active || active.has(key);
+  // the active alarms by subject, so the healthy majority costs neither a key string nor an object
+  const activeBySubject = new Map<string, Set<string>>();
+  for (const key of active ?? []) {
+    const at = key.indexOf(':');
+    const subject = key.slice(at + 1);
+    let names = activeBySubject.get(subject);
+    if (!names) activeBySubject.set(subject, (names = new Set()));
+    names.add(key.slice(0, at));
+  }
   const emit = (
-    key: string,
+    subject: string,
     name: AlarmName,
     state: Condition['state'],
     where: { cluster?: string; policy?: string; storage?: string },
     describe: () => { message: string; details?: Record<string, unknown> },
   ) => {
-    out.push({ key, name, state, ...where, ...describe() });
+    if (state !== 'firing' && active && !activeBySubject.get(subject)?.has(name)) return;
+    out.push({ key: alarmKey(name, subject), name, state, ...where, ...describe() });
   };
   for (const p of input.policies) {
     const facts = input.runs.get(p.name) ?? NO_FACTS;
-    const { where, keys, createdMs } = keysOf(p);
+    const where = { cluster: p.cluster, policy: p.name };
+    const subject = p.name;
 
     const last = facts.lastFinishedBackup;
     const failed = last?.state === 'failed' ? 'firing' : 'clear';
-    if (wanted(keys.data_backup_failed, failed)) emit(keys.data_backup_failed, 'data_backup_failed', failed, where, () =>
+    emit(subject, 'data_backup_failed', failed, where, () =>
       last?.state === 'failed'
         ? {
             message: `data backup run ${last.id}${last.type ? ` (${last.type})` : ''} of cluster "${p.cluster}" failed: ${last.error ?? 'no error text'}`,
@@ -161,7 +144,7 @@ export function evaluateAlarms(input: EvaluationInput, active?: ReadonlySet<stri
 
     const limitMs = p.alarms.data_backup_timeout_minutes * 60_000;
     const late = facts.activeBackups.length === 0 ? undefined : facts.activeBackups.find((r) => r.state === 'running' && (r.timed_out_at !== null || (r.started_at !== null && nowMs - Date.parse(r.started_at) > limitMs)));
-    if (wanted(keys.data_backup_timeout, late ? 'firing' : 'clear')) emit(keys.data_backup_timeout, 'data_backup_timeout', late ? 'firing' : 'clear', where, () =>
+    emit(subject, 'data_backup_timeout', late ? 'firing' : 'clear', where, () =>
       late
         ? {
             message: `data backup run ${late.id} of cluster "${p.cluster}" has been running for ${ago(now, new Date(late.started_at ?? late.scheduled_at))}, longer than ${p.alarms.data_backup_timeout_minutes} minutes`,
@@ -170,9 +153,9 @@ export function evaluateAlarms(input: EvaluationInput, active?: ReadonlySet<stri
         : { message: 'no data backup is running past its time limit' },
     );
 
-    const sinceMs = facts.lastSuccessfulBackupAt?.getTime() ?? createdMs;
+    const sinceMs = facts.lastSuccessfulBackupAt?.getTime() ?? Date.parse(p.created_at);
     const stale = nowMs - sinceMs > p.alarms.no_successful_backup_days * DAY_S * 1000;
-    if (wanted(keys.no_successful_data_backup, stale ? 'firing' : 'clear')) emit(keys.no_successful_data_backup, 'no_successful_data_backup', stale ? 'firing' : 'clear', where, () => {
+    emit(subject, 'no_successful_data_backup', stale ? 'firing' : 'clear', where, () => {
       const since = new Date(sinceMs);
       return {
         message: stale
@@ -188,12 +171,12 @@ export function evaluateAlarms(input: EvaluationInput, active?: ReadonlySet<stri
     if (p.mode === 'physical') {
       if (!health || !health.reachable) {
         const why = health?.error ?? 'not observed yet';
-        if (wanted(keys.log_backup_delay, 'unknown')) emit(keys.log_backup_delay, 'log_backup_delay', 'unknown', where, () => ({ message: why }));
-        if (wanted(keys.log_archive_interrupted, 'unknown')) emit(keys.log_archive_interrupted, 'log_archive_interrupted', 'unknown', where, () => ({ message: why }));
+        emit(subject, 'log_backup_delay', 'unknown', where, () => ({ message: why }));
+        emit(subject, 'log_archive_interrupted', 'unknown', where, () => ({ message: why }));
       } else {
         const threshold = p.alarms.log_backup_delay_seconds;
         const delayed = health.archive.filter((a) => a.lag_seconds !== null && a.lag_seconds > threshold);
-        if (wanted(keys.log_backup_delay, delayed.length > 0 ? 'firing' : 'clear')) emit(keys.log_backup_delay, 'log_backup_delay', delayed.length > 0 ? 'firing' : 'clear', where, () => ({
+        emit(subject, 'log_backup_delay', delayed.length > 0 ? 'firing' : 'clear', where, () => ({
           message:
             delayed.length > 0
               ? `log backup of cluster "${p.cluster}" is delayed by ${Math.round(Math.max(...delayed.map((a) => a.lag_seconds!)))} seconds (threshold ${threshold}); tenants: ${delayed.map((a) => a.tenant ?? 'cluster').join(', ')}`
@@ -201,7 +184,7 @@ export function evaluateAlarms(input: EvaluationInput, active?: ReadonlySet<stri
           details: { threshold_seconds: threshold, tenants: delayed.map((a) => ({ tenant: a.tenant, lag_seconds: a.lag_seconds, checkpoint_at: a.checkpoint_at, state: a.state })) },
         }));
         const broken = health.archive.filter((a) => a.state === 'INTERRUPTED');
-        if (wanted(keys.log_archive_interrupted, broken.length > 0 ? 'firing' : 'clear')) emit(keys.log_archive_interrupted, 'log_archive_interrupted', broken.length > 0 ? 'firing' : 'clear', where, () => ({
+        emit(subject, 'log_archive_interrupted', broken.length > 0 ? 'firing' : 'clear', where, () => ({
           message:
             broken.length > 0
               ? `log archive of cluster "${p.cluster}" is INTERRUPTED for ${broken.map((a) => a.tenant ?? 'the cluster').join(', ')}${broken[0]!.comment ? `: ${broken[0]!.comment}` : ''} (fix: NOARCHIVELOG, then ARCHIVELOG)`
@@ -214,7 +197,7 @@ export function evaluateAlarms(input: EvaluationInput, active?: ReadonlySet<stri
     if (p.secondary.enabled) {
       const sec = facts.lastFinishedSecondary;
       const secState = sec?.state === 'failed' ? 'firing' : 'clear';
-      if (wanted(keys.secondary_backup_failed, secState)) emit(keys.secondary_backup_failed, 'secondary_backup_failed', secState, where, () =>
+      emit(subject, 'secondary_backup_failed', secState, where, () =>
         sec?.state === 'failed'
           ? {
               message: `secondary backup run ${sec.id} of cluster "${p.cluster}" to storage "${p.secondary.storage}" failed: ${sec.error ?? 'no error text'}`,
@@ -233,13 +216,12 @@ export function evaluateAlarms(input: EvaluationInput, active?: ReadonlySet<stri
 
   for (const [storage, users] of storageUsers) {
     const usage = input.storages.get(storage);
-    const key = `storage_usage_over_threshold:storage:${storage}`;
     if (!usage || usage.used_percent === null) {
-      if (wanted(key, 'unknown')) emit(key, 'storage_usage_over_threshold', 'unknown', { storage }, () => ({ message: usage?.error ?? 'usage not known (an OSS storage reports no capacity)' }));
+      emit(`storage:${storage}`, 'storage_usage_over_threshold', 'unknown', { storage }, () => ({ message: usage?.error ?? 'usage not known (an OSS storage reports no capacity)' }));
       continue;
     }
     const over = usage.used_percent >= usage.threshold_percent;
-    if (wanted(key, over ? 'firing' : 'clear')) emit(key, 'storage_usage_over_threshold', over ? 'firing' : 'clear', { storage }, () => ({
+    emit(`storage:${storage}`, 'storage_usage_over_threshold', over ? 'firing' : 'clear', { storage }, () => ({
       message: over
         ? `storage "${storage}" is ${usage.used_percent}% full, at or over its alarm threshold of ${usage.threshold_percent}% (used by ${describeUsers(users)})`
         : `storage "${storage}" is ${usage.used_percent}% full (threshold ${usage.threshold_percent}%)`,
