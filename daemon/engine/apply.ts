@@ -4,7 +4,10 @@
  * differs, so applying the same policy twice sends no write the second time.
  *
  *   applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Promise<ApplyOutcome>
+ *       // ctx.claim(soFar) is awaited before each write a deletion would have to undo (archive on,
+ *       // retention set), so an apply stopped half-way (ctx.signal) leaves a record of what it did
  *   removePolicy(ctx: ApplyContext, applied: AppliedConfig): Promise<string[]>
+ *   mergeApplied(a, b): AppliedConfig | null                      // what two records claim together
  *   destinationsFor(policy, major, tenants): PolicyDestinations   // where each tenant's backups go
  *   waitArchiveDoing(ctx, tenants: Array<string|null>, timeoutMs): Promise<ArchiveWait>
  *   logicalNotAvailable(name): string                              // the 409 message
@@ -38,6 +41,10 @@ export interface ApplyContext {
   /** how long to wait for a cancelled backup or a stopping archive (default 10 min) */
   stopWaitMs?: number;
   pollMs?: number;
+  /** aborts the apply before its next write (AbortError); sleeps should honour it too */
+  signal?: AbortSignal;
+  /** told what the apply has claimed so far, before each write a deletion must undo */
+  claim?(soFar: AppliedConfig): Promise<void>;
 }
 
 export interface TenantDestinations {
@@ -129,9 +136,24 @@ export async function applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Prom
   const spec = policy.spec;
   const interval = pieceInterval(spec, major);
   const retentionSeconds = spec.cleanup.enabled ? spec.cleanup.retention_days * DAY : null;
+  const checkpoint = () => ctx.signal?.throwIfAborted();
+  const claimed: AppliedConfig = { policy: policy.name, cluster: policy.cluster.name, major, tenants: [], archive: false, retention: false, destinations: [] };
+  // Recorded before the write: an apply stopped right after sending it is still undone.
+  const claim = async (target: TenantDestinations, what: 'archive' | 'retention') => {
+    checkpoint();
+    const known = claimed.tenants.includes(target.tenant);
+    if (known && claimed[what]) return;
+    if (!known) {
+      claimed.tenants.push(target.tenant);
+      claimed.destinations.push({ tenant: target.tenant, data: redactUri(target.data), archive: redactUri(target.archive) });
+    }
+    claimed[what] = true;
+    await ctx.claim?.(structuredClone(claimed));
+  };
 
   if (major === 4) {
     for (const target of dests.targets) {
+      checkpoint();
       const t = target.tenant!;
       const current = await d.getDestination(t);
       const want = { location: target.archive, binding: 'OPTIONAL' as const, pieceSwitchInterval: interval };
@@ -143,22 +165,30 @@ export async function applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Prom
       if (archiveDiffers) {
         const tenantInfo = (await d.listTenants()).find((x) => x.name === t);
         if ((tenantInfo?.logMode ?? '').toUpperCase() === 'ARCHIVELOG') {
+          checkpoint();
           if (await d.stopArchive(t)) note(`${label(t)}: log archive stopped to change its destination`);
           await waitArchiveStopped(ctx, t);
         }
+        checkpoint();
         if (await d.setArchiveDestination(want, t)) note(`${label(t)}: log archive destination set to ${redactUri(target.archive)}`);
       }
       if (!sameDestination(current.dataDest, target.data)) {
+        checkpoint();
         await cancelRunning(ctx, [t], note);
+        checkpoint();
         if (await d.setDataDestination(target.data, t)) note(`${label(t)}: data backup destination set to ${redactUri(target.data)}`);
       }
+      if (retentionSeconds !== null) await claim(target, 'retention');
+      checkpoint();
       if (await d.setRetention(retentionSeconds, t)) {
         note(retentionSeconds === null ? `${label(t)}: delete backup policy dropped` : `${label(t)}: delete backup policy set to ${spec.cleanup.retention_days}d`);
       }
       const state = (await d.getDestination(t)).archive.state;
       if (state && state.toUpperCase() === 'DEFER') {
+        checkpoint();
         if (await d.setArchiveDestState('ENABLE', t)) note(`${label(t)}: log archive destination enabled again`);
       }
+      await claim(target, 'archive');
       if (await d.startArchive(t)) note(`${label(t)}: log archive started (ARCHIVELOG)`);
     }
   } else {
@@ -166,10 +196,13 @@ export async function applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Prom
     const current = await d.getDestination(null);
     if (!sameDestination(current.dataDest, target.data)) {
       if (current.dataDest) {
+        checkpoint();
         await cancelRunning(ctx, [null], note);
+        checkpoint();
         if (await d.stopArchive(null)) note('cluster: log archive stopped to change the backup destination');
         await waitArchiveStopped(ctx, null);
       }
+      checkpoint();
       if (await d.setDataDestination(target.data, null)) note(`cluster: backup_dest set to ${redactUri(target.data)}`);
     }
     const options: Record<string, string> = {
@@ -177,12 +210,16 @@ export async function applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Prom
       recovery_window: retentionSeconds === null ? '0' : `${spec.cleanup.retention_days}d`,
       auto_delete_obsolete_backup: 'false',
     };
+    if (retentionSeconds !== null) await claim(target, 'retention');
+    checkpoint();
     if (await d.setDestOptions(options)) {
       note(`cluster: backup_dest_option set (recovery_window=${options.recovery_window}, log_archive_piece_switch_interval=${interval})`);
     }
+    checkpoint();
     if (dests.secondary && (await d.setSecondaryDestination(dests.secondary))) {
       note(`cluster: backup_backup_dest set to ${redactUri(dests.secondary)}`);
     }
+    await claim(target, 'archive');
     if (await d.startArchive(null)) note('cluster: log archive started (ARCHIVELOG)');
   }
 
@@ -200,6 +237,19 @@ export async function applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Prom
       retention: retentionSeconds !== null,
       destinations: dests.targets.map((t) => ({ tenant: t.tenant, data: redactUri(t.data), archive: redactUri(t.archive) })),
     },
+  };
+}
+
+/** Both records together (same policy and cluster): every tenant either claims, each flag if either has it. */
+export function mergeApplied(a: AppliedConfig | null | undefined, b: AppliedConfig | null | undefined): AppliedConfig | null {
+  if (!a || !b) return a ?? b ?? null;
+  const destinations = [...b.destinations, ...a.destinations.filter((x) => !b.destinations.some((y) => y.tenant === x.tenant))];
+  return {
+    ...b,
+    tenants: [...new Set([...a.tenants, ...b.tenants])],
+    archive: a.archive || b.archive,
+    retention: a.retention || b.retention,
+    destinations,
   };
 }
 
@@ -222,7 +272,7 @@ export async function removePolicy(ctx: ApplyContext, applied: AppliedConfig, op
     }
   }
   for (const t of tenants) {
-    if (await d.stopArchive(major === 3 ? null : t)) note(`${label(t)}: log archive stopped (NOARCHIVELOG)`);
+    if (applied.archive && (await d.stopArchive(major === 3 ? null : t))) note(`${label(t)}: log archive stopped (NOARCHIVELOG)`);
     if (applied.retention) {
       if (major === 4) {
         if (await d.setRetention(null, t)) note(`${label(t)}: delete backup policy dropped`);

@@ -21,7 +21,7 @@ import type { ObDriverOptions } from '../oceanbase/index.js';
 import { Scheduler } from '../scheduler/loop.js';
 import type { SecretBox } from '../secrets/index.js';
 import type { Store } from '../store/index.js';
-import { applyPolicy, logicalNotAvailable, removePolicy, type AppliedConfig } from './apply.js';
+import { applyPolicy, logicalNotAvailable, mergeApplied, removePolicy, type AppliedConfig } from './apply.js';
 import { BackupService, type BackupOptions } from './backup.js';
 import { systemClock, type Clock } from './clock.js';
 import { ClusterRegistry, type ClusterProbe, type StatementObserver } from './clusters.js';
@@ -76,6 +76,13 @@ export class ClusterCheckError extends Error {
   }
 }
 
+/** An apply running now: how to stop it, when it has ended, and what it claimed to have started. */
+interface ApplyInFlight {
+  stop: AbortController;
+  done: Promise<void>;
+  claimed: AppliedConfig | null;
+}
+
 export class Engine {
   readonly clock: Clock;
   readonly runs: RunRepository;
@@ -88,6 +95,8 @@ export class Engine {
   /** cleanup, secondary backup, alarms and health (ops.ts) */
   readonly ops: OpsEngine;
   private readonly applying = new Map<string, { again: boolean }>();
+  /** policy → its applies in flight: a deletion stops them and undoes what they claimed */
+  private readonly inFlight = new Map<string, Set<ApplyInFlight>>();
   /** cluster → the undo of its deleted policy, while it runs */
   private readonly undoing = new Map<string, Promise<void>>();
   private readonly opts: EngineOptions;
@@ -208,16 +217,29 @@ export class Engine {
     this.requestApply(name);
   }
 
-  /** The policy row is gone: stop scheduling it, skip its queued runs, undo on the cluster what applying started. */
+  /**
+   * The policy row is gone: stop scheduling it, skip its queued runs, stop its applies in flight, and undo
+   * on the cluster what applying started — what finished applies recorded plus what the stopped ones had
+   * claimed before they stopped.
+   */
   async policyDeleted(name: string, clusterName: string): Promise<void> {
     this.scheduler.policyRemoved(name);
+    const applies = [...(this.inFlight.get(name) ?? [])];
+    for (const apply of applies) apply.stop.abort();
     await this.backups.cancelForPolicy(name, `policy "${name}" was deleted`);
     const state = await this.policyStates.get(name);
     const cluster = await this.config.cluster(clusterName);
     await this.policyStates.remove(name);
-    if (!state?.applied || !cluster || this.opts.applyPolicies === false) return;
+    if (!cluster || this.opts.applyPolicies === false) return;
+    if (!state?.applied && applies.length === 0) return;
     const running = (await this.runs.active({ policy: name, kind: 'backup' })).some((r) => r.state === 'running');
-    const undo = this.tasks.spawn(`remove policy ${name}`, (signal) => this.undo(name, cluster, state.applied!, running, signal));
+    const undo = this.tasks.spawn(`remove policy ${name}`, async (signal) => {
+      // Once the stopped applies have ended nothing more is sent for this policy; then their claims are complete.
+      await Promise.all(applies.map((a) => a.done));
+      let applied = state?.applied?.cluster === clusterName ? state.applied : null;
+      for (const apply of applies) if (apply.claimed?.cluster === clusterName) applied = mergeApplied(applied, apply.claimed);
+      if (applied) await this.undo(name, cluster, applied, running, signal);
+    });
     this.undoing.set(clusterName, undo);
     void undo.finally(() => {
       if (this.undoing.get(clusterName) === undo) this.undoing.delete(clusterName);
@@ -264,10 +286,39 @@ export class Engine {
     });
   }
 
-  /** One apply; records the outcome in policy_states. Exposed for tests (idempotency). */
+  /**
+   * One apply; records the outcome in policy_states. Exposed for tests (idempotency). Deleting the policy
+   * stops it (AbortError) before its next write.
+   */
   async applyNow(name: string, signal?: AbortSignal, opts: { archiveWaitMs?: number } = {}): Promise<string[] | undefined> {
+    const apply: ApplyInFlight = { stop: new AbortController(), done: Promise.resolve(), claimed: null };
+    const forward = () => apply.stop.abort();
+    if (signal?.aborted) forward();
+    signal?.addEventListener('abort', forward, { once: true });
+    const work = this.applyOnce(name, apply, opts);
+    apply.done = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    let applies = this.inFlight.get(name);
+    if (!applies) this.inFlight.set(name, (applies = new Set()));
+    applies.add(apply);
+    try {
+      return await work;
+    } finally {
+      signal?.removeEventListener('abort', forward);
+      applies.delete(apply);
+      if (applies.size === 0 && this.inFlight.get(name) === applies) this.inFlight.delete(name);
+    }
+  }
+
+  private async applyOnce(name: string, apply: ApplyInFlight, opts: { archiveWaitMs?: number }): Promise<string[] | undefined> {
+    const signal = apply.stop.signal;
     const policy = await this.config.policy(name).catch(() => undefined);
     if (!policy) return undefined;
+    // The same cluster's previous policy may still be being removed: its undo goes first.
+    await this.undoing.get(policy.cluster.name);
+    signal.throwIfAborted();
     await this.policyStates.ensure(name, policy.spec.cluster, policy.spec.schedule);
     if (policy.spec.mode !== 'physical') {
       await this.policyStates.setApply(name, { state: 'refused', error: logicalNotAvailable(name), version: policy.version });
@@ -278,8 +329,9 @@ export class Engine {
     if (previous && previous.cluster !== policy.cluster.name) {
       // The policy moved to another cluster: what it started on the old one stops.
       const old = await this.config.cluster(previous.cluster);
-      if (old) await this.undo(name, old, previous, false, signal ?? this.tasks.signal);
+      if (old) await this.undo(name, old, previous, false, signal);
     }
+    const base = previous?.cluster === policy.cluster.name ? previous : null;
     try {
       const driver = await this.clusters.driver(policy.cluster);
       const outcome = await applyPolicy(
@@ -287,6 +339,12 @@ export class Engine {
           driver,
           now: () => this.clock.now(),
           sleep: (ms) => this.tasks.sleep(ms, signal),
+          signal,
+          // Kept in memory for a deletion that stops this apply, and stored for one after a failure.
+          claim: async (soFar) => {
+            apply.claimed = mergeApplied(base, soFar);
+            await this.policyStates.setApply(name, { state: 'applying', applied: apply.claimed });
+          },
           note: (m) => this.log.info({ policy: name, cluster: policy.cluster.name }, `policy ${name}: ${m}`),
           archiveWaitMs: opts.archiveWaitMs ?? this.opts.archiveWaitMs,
         },
@@ -315,7 +373,13 @@ export class Engine {
     if (this.opts.applyPolicies === false) return null;
     const state = await this.policyStates.get(name);
     if (state?.apply_state === 'applied' && state.applied_version === version) return null;
-    await this.applyNow(name, signal, { archiveWaitMs: 0 });
+    try {
+      await this.applyNow(name, signal, { archiveWaitMs: 0 });
+    } catch (err) {
+      // stopped by a deletion of the policy, not by the run's own signal
+      if (!isAbort(err) || signal.aborted) throw err;
+      return `policy "${name}" was deleted`;
+    }
     const after = await this.policyStates.get(name);
     return after?.apply_state === 'applied' ? null : (after?.apply_error ?? `policy "${name}" could not be applied to its cluster`);
   }
