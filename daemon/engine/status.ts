@@ -107,15 +107,26 @@ export class StatusService {
       next_runs: policy && !policy.paused ? nextRuns(policy.schedule as Schedule, now, 5).map((r) => ({ at: r.at.toISOString(), type: r.type })) : [],
       alarms,
     };
-    [status.schedule_status, status.schedule_status_reason] = scheduleStatus(policy, status, active);
+    const applied = policy
+      ? await this.ctx.store.db.selectFrom('policy_states').select(['apply_state', 'apply_error']).where('policy', '=', policy.name).executeTakeFirst()
+      : undefined;
+    [status.schedule_status, status.schedule_status_reason] = scheduleStatus(policy, status, active, applied);
     return status;
   }
 }
 
 /** OCP's backupScheduleStatus, with the reason. */
-export function scheduleStatus(policy: NamedPolicy | undefined, s: ClusterStatus, active: Run[]): [ScheduleStatus, string] {
+export function scheduleStatus(
+  policy: NamedPolicy | undefined,
+  s: ClusterStatus,
+  active: Run[],
+  applied?: { apply_state: string; apply_error: string | null },
+): [ScheduleStatus, string] {
   if (!policy) return ['NONE', 'the cluster has no backup policy'];
   if (policy.paused) return ['PAUSED', `policy "${policy.name}" is paused`];
+  if (applied && (applied.apply_state === 'failed' || applied.apply_state === 'refused')) {
+    return ['ABNORMAL', `policy "${policy.name}" could not be applied to the cluster: ${applied.apply_error ?? applied.apply_state}`];
+  }
   if (s.reachable === false) return ['ABNORMAL', `the cluster cannot be read: ${s.error ?? 'see the daemon log'}`];
   const critical = s.alarms.find((a) => a.severity === 'critical');
   if (critical) return ['ABNORMAL', `alarm ${critical.name}: ${critical.message}`];

@@ -119,6 +119,17 @@ describe('cluster status and metrics', () => {
     expect(m.get('obbackup_policy_paused')).toEqual([{ labels: { policy: 'p1', cluster: 'c1' }, value: 0 }]);
     expect((await h.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
 
+    // a policy the engine could not apply: ABNORMAL with the engine's reason
+    const at = h.clock.now().toISOString();
+    await h.store.db
+      .insertInto('policy_states')
+      .values({ policy: 'p1', cluster: 'c1', effective_from: at, schedule_key: '{}', apply_state: 'failed', apply_error: 'cannot set DATA_BACKUP_DEST: 9081 format file does not match', applied_version: null, applied: null, applied_at: null, updated_at: at })
+      .execute();
+    s = await status(h);
+    expect(s.schedule_status).toBe('ABNORMAL');
+    expect(s.schedule_status_reason).toBe('policy "p1" could not be applied to the cluster: cannot set DATA_BACKUP_DEST: 9081 format file does not match');
+    await h.store.db.deleteFrom('policy_states').execute();
+
     // paused: PAUSED, no next runs
     const policy = (await h.api('GET', '/v1/policies/p1')).body;
     const { name: _n, version: _v, created_at: _c, updated_at: _u, ...spec } = policy;
