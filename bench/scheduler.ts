@@ -5,9 +5,9 @@
 // memory and its idle CPU extrapolated to a day. Goal: the daemon stays under 150 MB RSS at 10,000.
 //
 // Each measurement runs in a child process of its own, so one does not inflate the other's RSS. The
-// daemon is measured twice: as bin/obbackupd.js runs it today (TypeScript through tsx's loader, whose
-// hooks run on a thread of their own) and as one esbuild bundle under plain node with V8 told to favour
-// size (--optimize-for-size --max-semi-space-size=1): the packaging the figures argue for.
+// daemon is measured twice, both with the V8 settings of daemon/heap.ts: as bin/obbackupd.js runs it
+// today (TypeScript through tsx's loader, whose hooks run on a thread of their own) and as one esbuild
+// bundle under plain node, the packaging the figures argue for.
 // The clusters are unreachable addresses (nothing can run 10,000 OceanBase clusters here): due backups
 // are stored, dispatched and refused by their connect pre-check, and alarm evaluation does not read
 // clusters (readClusters: false); everything else is the daemon as it runs.
@@ -20,19 +20,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { DAEMON_V8_FLAGS, tuneHeap } from '../daemon/heap.js';
 
 const run$ = promisify(execFile);
 const SELF = fileURLToPath(import.meta.url);
 const MiB = 1024 * 1024;
 const DAY = 86_400_000;
 const RSS_GOAL_MB = 150;
-/** V8 settings of the bundled variant: a 1 MB young generation and heap growth that favours size over speed. */
-const BUNDLED_FLAGS = ['--optimize-for-size', '--max-semi-space-size=1'];
 const TIMEZONES = ['UTC', 'Asia/Shanghai', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata'];
 
 interface DaemonFigures {
   kind: 'daemon';
-  /** tsx: as bin/obbackupd.js runs today; bundled: esbuild bundle, plain node, --optimize-for-size --max-semi-space-size=1 */
+  /** tsx: as bin/obbackupd.js runs today; bundled: one esbuild bundle under plain node (same V8 flags) */
   variant?: 'tsx' | 'bundled';
   policies: number;
   days: number;
@@ -68,7 +67,9 @@ function memory() {
 
 // ------------------------------------------------------------------------------------------------ children
 
-async function daemonChild(policies: number, days: number): Promise<DaemonFigures> {
+async function daemonChild(policies: number, days: number, bundled: boolean): Promise<DaemonFigures> {
+  // as bin/obbackupd.js does (daemon/main.ts); the bundled variant gets the same flags on the command line
+  if (!bundled) tuneHeap();
   const { startDaemon } = await import('../daemon/app.js');
   const { ManualClock } = await import('../daemon/engine/clock.js');
   const { createLogger } = await import('../daemon/log.js');
@@ -212,7 +213,7 @@ async function cronerChild(policies: number, seconds: number): Promise<CronerFig
 
 async function child(args: string[], bundle?: string): Promise<DaemonFigures | CronerFigures> {
   const tsx = path.resolve(path.dirname(SELF), '../node_modules/.bin/tsx');
-  const [cmd, argv] = bundle ? [process.execPath, [...BUNDLED_FLAGS, bundle, ...args]] : [tsx, [SELF, ...args]];
+  const [cmd, argv] = bundle ? [process.execPath, [...DAEMON_V8_FLAGS, bundle, ...args, '--bundled']] : [tsx, [SELF, ...args]];
   const { stdout } = await run$(cmd, argv, { maxBuffer: 16 * MiB, timeout: 3 * 3_600_000 });
   const line = stdout.trim().split('\n').pop()!;
   return JSON.parse(line) as DaemonFigures | CronerFigures;
@@ -255,7 +256,7 @@ export async function run(options: { policies?: number[]; days?: number; cronerS
   console.log('policies  what                            peak RSS  heap   CPU s/day  wall s/day  runs/day');
   for (const n of counts) {
     for (const d of result.daemon.filter((x) => x.policies === n)) {
-      const what = d.variant === 'tsx' ? 'obbackupd (tsx, as shipped)' : 'obbackupd (bundled, size flags)';
+      const what = d.variant === 'tsx' ? 'obbackupd (tsx, as shipped)' : 'obbackupd (esbuild bundle)';
       console.log(`${String(n).padStart(8)}  ${what.padEnd(30)}  ${`${d.rss_mb} MB`.padStart(8)}  ${`${d.heap_mb}`.padStart(4)}  ${d.cpu_s_per_day.toFixed(1).padStart(9)}  ${d.wall_s_per_day.toFixed(1).padStart(10)}  ${Math.round(d.runs_per_day).toString().padStart(8)}`);
     }
     const c = result.croner.find((x) => x.policies === n)!;
@@ -280,11 +281,12 @@ if (invoked) {
       policies: { type: 'string' },
       days: { type: 'string' },
       'croner-seconds': { type: 'string' },
+      bundled: { type: 'boolean' },
     },
   });
   const policies = (values.policies ?? '1000,10000').split(',').map(Number);
   if (values.child === 'daemon') {
-    console.log(JSON.stringify(await daemonChild(policies[0]!, Number(values.days ?? 1))));
+    console.log(JSON.stringify(await daemonChild(policies[0]!, Number(values.days ?? 1), Boolean(values.bundled))));
     process.exit(0);
   } else if (values.child === 'croner') {
     console.log(JSON.stringify(await cronerChild(policies[0]!, Number(values['croner-seconds'] ?? 10))));

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { RunningDaemon } from './app.js';
 import { DEFAULT_LISTEN, defaultDataDir, TOKEN_ENV } from './config.js';
+import { tuneHeap } from './heap.js';
 import { SECRET_KEY_ENV, SECRET_KEY_FILE } from './secrets/index.js';
 
 const HELP = `obbackupd: OceanBase backup policies as code (REST API, scheduler, backups)
@@ -67,6 +68,7 @@ function parseFlags(argv: string[]) {
 }
 
 async function main() {
+  tuneHeap();
   const flags = parseFlags(process.argv.slice(2));
   if (flags.help) {
     process.stdout.write(HELP);
