@@ -22,6 +22,7 @@ import { buildApp } from '../daemon/app.js';
 import { createLogger } from '../daemon/log.js';
 import { SecretBox } from '../daemon/secrets/index.js';
 import { openStore } from '../daemon/store/index.js';
+import { startOssSim } from '../simulator/oss/index.js';
 
 const POLICIES = 1000;
 
@@ -95,6 +96,10 @@ export async function run(
   const logger = createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: false }) });
   const token = randomBytes(32).toString('base64url');
   const app = await buildApp({ store, secrets: new SecretBox(randomBytes(32)), token, logger, routes: [...coreRoutes, trivialRoute] });
+  // Creating a storage runs the storage test: a real directory and an OSS endpoint to pass it.
+  const oss = await startOssSim({ accessKeyId: 'id', accessKeySecret: 'secret', buckets: ['dr-bucket'] });
+  const backupDir = path.join(dataDir, 'backup');
+  fs.mkdirSync(backupDir);
   try {
     // Seeding goes through the API; per-commit fsync is switched off for it only (reads do not fsync).
     await sql`PRAGMA synchronous = OFF`.execute(store.db);
@@ -102,8 +107,8 @@ export async function run(
       const res = await app.inject({ method: 'PUT', url, headers: { authorization: `Bearer ${token}` }, payload: body as object });
       if (res.statusCode !== 201) throw new Error(`seeding ${url}: ${res.statusCode} ${res.body}`);
     };
-    await put('/v1/storages/nfs_main', { type: 'file', path: '/backup/main' });
-    await put('/v1/storages/oss_dr', { type: 'oss', path: 'dr-bucket/ob', endpoint: 'oss.example', access_key_id: 'id', access_key_secret: 'secret' });
+    await put('/v1/storages/nfs_main', { type: 'file', path: backupDir });
+    await put('/v1/storages/oss_dr', { type: 'oss', path: 'dr-bucket/ob', endpoint: oss.endpoint, access_key_id: 'id', access_key_secret: 'secret' });
     const seedStart = performance.now();
     for (let i = 0; i < POLICIES; i++) {
       const name = `ob-${String(i).padStart(4, '0')}`;
@@ -153,6 +158,7 @@ export async function run(
     return result;
   } finally {
     await app.close();
+    await oss.stop();
     await store.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }

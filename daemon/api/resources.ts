@@ -144,6 +144,7 @@ function operations(kind: ResourceKind): Record<'list' | 'get' | 'put' | 'delete
         409: errorResponse('A reference or uniqueness rule is broken'),
         412: errorResponse('Stale version'),
         413: errorResponse('Body too large'),
+        422: errorResponse('The cluster cannot be reached, or the storage fails its test (precheck_failed)'),
         415: errorResponse('Body is not JSON'),
       },
     },

@@ -1,13 +1,34 @@
 import type { FastifyInstance } from 'fastify';
+import type { SpecOf } from '../../model/index.js';
 import { storageFromRecord } from '../engine/config.js';
-import { testStorage } from '../storage/index.js';
+import { secretContext } from '../secrets/index.js';
+import { testStorage, type StorageConfig } from '../storage/index.js';
+import type { StoredResource } from '../store/index.js';
 import type { DaemonContext } from './context.js';
-import { conflict, notFound } from './errors.js';
+import { ApiError, conflict, notFound } from './errors.js';
 import { errorResponse, jsonResponse } from './openapi.js';
 import { describePolicies, nameFromUrl, resourceRoutes } from './resources.js';
 
 /** One OSS request of the test may take this long; the whole test answers within a few of them. */
 const TEST_REQUEST_TIMEOUT_MS = 15_000;
+
+type StorageSpec = SpecOf<'storage'>;
+
+function configOf(spec: StorageSpec): StorageConfig {
+  return spec.type === 'file'
+    ? { type: 'file', path: spec.path }
+    : { type: 'oss', path: spec.path, endpoint: spec.endpoint!, access_key_id: spec.access_key_id!, access_key_secret: spec.access_key_secret! };
+}
+
+/** Whether a PUT changes where the storage points or how it logs in (the threshold alone does not). */
+function locationChanged(ctx: DaemonContext, name: string, existing: StoredResource, spec: StorageSpec): boolean {
+  const stored = existing.spec as Partial<StorageSpec>;
+  if (stored.type !== spec.type || stored.path !== spec.path || stored.endpoint !== spec.endpoint || stored.access_key_id !== spec.access_key_id) return true;
+  const secret = spec.access_key_secret;
+  const kept = existing.secrets.access_key_secret?.fingerprint;
+  if (secret === undefined) return kept !== undefined;
+  return kept !== ctx.secrets.fingerprint(secret, secretContext('storage', name, 'access_key_secret'));
+}
 
 /** /v1/storages: backup destinations; a storage used by a policy (primary or secondary) cannot be deleted. */
 const storageResourceRoutes = resourceRoutes({
@@ -18,6 +39,16 @@ const storageResourceRoutes = resourceRoutes({
     if (users.length > 0) {
       throw conflict(`storage "${name}" is used by ${describePolicies(users)}; change or delete that policy first`);
     }
+  },
+  // Creating a storage, or changing where it points or its credentials, runs the storage test first:
+  // one that cannot be written, read, listed and cleaned is refused before anything is stored.
+  async validate(ctx, name, spec) {
+    const existing = await ctx.store.resources.get('storages', name);
+    if (existing && !locationChanged(ctx, name, existing, spec)) return;
+    const report = await testStorage(configOf(spec), { requestTimeoutMs: TEST_REQUEST_TIMEOUT_MS });
+    if (report.ok) return;
+    const problem = report.error ?? `the storage test of ${report.storage} failed`;
+    throw new ApiError(422, 'precheck_failed', `storage "${name}" failed the storage test: ${problem}`, [{ path: report.error_field ?? 'path', message: problem }]);
   },
 });
 

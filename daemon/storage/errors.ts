@@ -10,6 +10,9 @@ export type StorageErrorCode =
   | 'aborted'
   | 'failed';
 
+/** The storage setting a failure points at, when one does (an API error's `details[].path`). */
+export type StorageField = 'path' | 'endpoint' | 'access_key_id' | 'access_key_secret';
+
 /**
  * A storage operation that failed, worded for the person reading it:
  * `write "backup_set_1/data.1" on oss://bucket/prefix (http://host): the access key secret does not match`.
@@ -29,4 +32,7 @@ export class StorageError extends Error {
     super(redactSecrets(`${operation}${path !== undefined ? ` "${path}"` : ''} on ${storage} failed: ${reason}`, secrets));
     this.name = 'StorageError';
   }
+
+  /** Which setting is at fault, when the failure says (a wrong secret, an unknown bucket, …). */
+  field?: StorageField;
 }

@@ -6,14 +6,14 @@
 //   destinationUri(config, 'tenant_1002/data');                // what OceanBase is given
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { StorageError } from './errors.js';
+import { StorageError, type StorageField } from './errors.js';
 import { FileStorage } from './file.js';
 import { OssStorage } from './oss.js';
 import type { Storage, StorageConfig, StorageOptions, StorageUsage } from './types.js';
 import { redactSecrets } from './uri.js';
 
 export { copyOneObject, copyTree, sameContent, type CopiedObject, type CopyOptions, type CopyProgress, type CopyReport } from './copy.js';
-export { StorageError, type StorageErrorCode } from './errors.js';
+export { StorageError, type StorageErrorCode, type StorageField } from './errors.js';
 export { FileStorage, PARTIAL_SUFFIX } from './file.js';
 export { OssStorage, usesPathStyle } from './oss.js';
 export type * from './types.js';
@@ -34,6 +34,8 @@ export interface StorageTestReport {
   /** The first failure, worded for a person; absent when ok. */
   error?: string;
   error_code?: StorageError['code'];
+  /** The setting the failure points at: always `path` for file storage; for OSS when the endpoint says. */
+  error_field?: StorageField;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function testStorage(config: StorageConfig, options: StorageOptions
       report.steps.push({ step: name, ok: false, duration_ms: Date.now() - started, error: message });
       report.error ??= message;
       report.error_code ??= error instanceof StorageError ? error.code : 'failed';
+      report.error_field ??= fieldOf(config, error);
       throw error;
     }
   };
@@ -97,6 +100,7 @@ export async function testStorage(config: StorageConfig, options: StorageOptions
       // Failed before any step: the configuration itself (for example an endpoint ali-oss cannot parse).
       report.error = redactSecrets(error instanceof Error ? error.message : String(error), secrets);
       report.error_code = error instanceof StorageError ? error.code : 'invalid';
+      report.error_field = fieldOf(config, error);
     }
   } finally {
     if (storage) {
@@ -105,4 +109,9 @@ export async function testStorage(config: StorageConfig, options: StorageOptions
     }
   }
   return report;
+}
+
+function fieldOf(config: StorageConfig, error: unknown): StorageField | undefined {
+  if (config.type === 'file') return 'path';
+  return error instanceof StorageError ? error.field : undefined;
 }

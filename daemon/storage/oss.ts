@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable, Transform } from 'node:stream';
-import { StorageError, type StorageErrorCode } from './errors.js';
+import { StorageError, type StorageErrorCode, type StorageField } from './errors.js';
 import { asDirectory, tally } from './keys.js';
 import type { DigestAlgorithm, OssObjectType, Storage, StorageOptions, StorageUsage, StoredObject, WriteReceipt } from './types.js';
 import { splitOssPath } from './uri.js';
@@ -116,7 +116,9 @@ export class OssStorage implements Storage {
     try {
       this.client = new OSS(clientOptions as unknown as OSS.Options) as unknown as OssClient;
     } catch (error) {
-      throw new StorageError('invalid', this.label, 'open', undefined, (error as Error).message, this.secrets);
+      const invalid = new StorageError('invalid', this.label, 'open', undefined, (error as Error).message, this.secrets);
+      invalid.field = 'endpoint';
+      throw invalid;
     }
   }
 
@@ -134,17 +136,22 @@ export class OssStorage implements Storage {
     const err = error as { code?: string; status?: number; name?: string; message?: string };
     let code: StorageErrorCode = 'failed';
     let reason: string;
+    let field: StorageField | undefined;
     switch (err.code) {
       case 'InvalidAccessKeyId':
         code = 'access_denied';
+        field = 'access_key_id';
         reason = `the endpoint does not know access key id "${this.config.access_key_id}" (InvalidAccessKeyId)`;
         break;
       case 'SignatureDoesNotMatch':
         code = 'access_denied';
+        field = 'access_key_secret';
         reason = 'the access key secret does not match the access key id (SignatureDoesNotMatch)';
         break;
       case 'AccessDenied':
         code = 'access_denied';
+        // the key exists but may not use this bucket or prefix
+        field = 'access_key_id';
         reason = `access denied (AccessDenied: ${err.message ?? ''})`;
         break;
       case 'RequestTimeTooSkewed':
@@ -153,6 +160,7 @@ export class OssStorage implements Storage {
         break;
       case 'NoSuchBucket':
         code = 'not_found';
+        field = 'path';
         reason = `bucket "${this.bucket}" does not exist (NoSuchBucket)`;
         break;
       case 'NoSuchKey':
@@ -163,6 +171,7 @@ export class OssStorage implements Storage {
         const message = err.message ?? String(error);
         if (err.status === -1 || err.status === -2 || /Timeout|RequestError|ConnectionError/.test(err.name ?? '')) {
           code = 'unreachable';
+          field = 'endpoint';
           const cause = /\b(E[A-Z]{3,})\b/.exec(message)?.[1] ?? err.name ?? 'network error';
           reason = `cannot reach ${this.config.endpoint} (${cause})`;
         } else {
@@ -170,7 +179,9 @@ export class OssStorage implements Storage {
         }
       }
     }
-    return new StorageError(code, this.label, operation, key, reason, this.secrets);
+    const failure = new StorageError(code, this.label, operation, key, reason, this.secrets);
+    failure.field = field;
+    return failure;
   }
 
   private object(listed: ListedObject): StoredObject {

@@ -2,13 +2,16 @@
 // obbackupd (in-process, SQLite): create, empty re-plan, in-place update, replacement, secret change,
 // drift, out-of-band delete, CLI import, import blocks, daemon errors as diagnostics, destroy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDaemon } from '../support/daemon.js';
+import { fixtureDir, startTestDaemon } from '../support/daemon.js';
 import type { TestDaemon } from '../support/daemon.js';
 import { createTerraformWorkspace, providerBlock } from '../support/terraform.js';
 import type { TerraformWorkspace } from '../support/terraform.js';
 
 let daemon: TestDaemon;
 let tf: TerraformWorkspace;
+// Real directories: creating or moving a storage runs the storage test.
+const NFS = fixtureDir('nfs');
+const NFS2 = fixtureDir('nfs2');
 
 interface Vars {
   cluster?: string;
@@ -33,7 +36,7 @@ resource "obbackup_cluster" "prod" {
 resource "obbackup_storage" "nfs" {
   name = "nfs_main"
   type = "file"
-  path = "${v.storagePath ?? '/backup/nfs'}"
+  path = "${v.storagePath ?? NFS}"
 ${v.threshold !== undefined ? `  capacity_alarm_threshold = ${v.threshold}\n` : ''}}
 
 resource "obbackup_policy" "nightly" {
@@ -80,7 +83,7 @@ describe('resources against obbackupd', () => {
     expect(apply.stdout).toContain('Apply complete! Resources: 3 added, 0 changed, 0 destroyed.');
     expect(apply.stdout).not.toContain('first-password');
     expect(await get('/v1/clusters/prod-ob4')).toMatchObject({ host: '10.0.0.1', port: 2881, user: 'root@sys', tenants: ['t1'], version: 1 });
-    expect(await get('/v1/storages/nfs_main')).toMatchObject({ type: 'file', path: '/backup/nfs', capacity_alarm_threshold: 80 });
+    expect(await get('/v1/storages/nfs_main')).toMatchObject({ type: 'file', path: NFS, capacity_alarm_threshold: 80 });
     expect(await get('/v1/policies/nightly')).toMatchObject({ cluster: 'prod-ob4', storage: 'nfs_main', cleanup: { enabled: true, retention_days: 14, time: '04:00' } });
     expect(await planExit()).toBe(0);
     // the state never holds the password
@@ -90,7 +93,7 @@ describe('resources against obbackupd', () => {
   }, 90_000);
 
   it('updates in place, and recomputes next_runs when the schedule changes', async () => {
-    tf.write(config({ host: '10.0.0.2', storagePath: '/backup/nfs2', threshold: 70, time: '03:30' }));
+    tf.write(config({ host: '10.0.0.2', storagePath: NFS2, threshold: 70, time: '03:30' }));
     const plan = await tf.run(['plan']);
     expect(plan.stdout).toContain('Plan: 0 to add, 3 to change, 0 to destroy.');
     expect(plan.stdout).toMatch(/~ next_runs\s+= \[/);
@@ -98,14 +101,14 @@ describe('resources against obbackupd', () => {
     expect(apply.stderr).toBe('');
     expect(apply.stdout).toContain('0 added, 3 changed, 0 destroyed');
     expect(await get('/v1/clusters/prod-ob4')).toMatchObject({ host: '10.0.0.2', version: 2 });
-    expect(await get('/v1/storages/nfs_main')).toMatchObject({ path: '/backup/nfs2', capacity_alarm_threshold: 70, version: 2 });
+    expect(await get('/v1/storages/nfs_main')).toMatchObject({ path: NFS2, capacity_alarm_threshold: 70, version: 2 });
     expect((await get('/v1/policies/nightly')).schedule.time).toBe('03:30');
     expect(await planExit()).toBe(0);
   }, 90_000);
 
   it('a changed password in the configuration is an update, an unchanged one is not', async () => {
     const before = (await get('/v1/clusters/prod-ob4')).password_fingerprint;
-    tf.write(config({ host: '10.0.0.2', storagePath: '/backup/nfs2', threshold: 70, time: '03:30', password: 'second-password' }));
+    tf.write(config({ host: '10.0.0.2', storagePath: NFS2, threshold: 70, time: '03:30', password: 'second-password' }));
     const plan = await tf.run(['plan']);
     expect(plan.stdout).toContain('# obbackup_cluster.prod will be updated in-place');
     expect(plan.stdout).toMatch(/~ password_fingerprint\s+= "[^"]+" -> \(known after apply\)/);
@@ -138,7 +141,7 @@ describe('resources against obbackupd', () => {
   }, 90_000);
 
   it('replaces the cluster (and its policy) when the name changes', async () => {
-    tf.write(config({ cluster: 'prod-ob4b', host: '10.0.0.2', storagePath: '/backup/nfs2', threshold: 70, time: '03:30', password: 'second-password' }));
+    tf.write(config({ cluster: 'prod-ob4b', host: '10.0.0.2', storagePath: NFS2, threshold: 70, time: '03:30', password: 'second-password' }));
     const apply = await tf.run(['apply', '-auto-approve']);
     expect(apply.stderr).toBe('');
     expect(apply.stdout).toMatch(/~ name\s+= "prod-ob4" -> "prod-ob4b" # forces replacement/);
@@ -170,7 +173,7 @@ describe('resources against obbackupd', () => {
       config({
         cluster: 'prod-ob4b',
         host: '10.0.0.2',
-        storagePath: '/backup/nfs2',
+        storagePath: NFS2,
         threshold: 70,
         time: '03:30',
         password: 'second-password',
@@ -201,7 +204,7 @@ resource "obbackup_policy" "second" {
   schedule = { period = "weekly", time = "05:00", days = [{ day = 7, type = "full" }] }
 }
 `;
-    tf.write(config({ cluster: 'prod-ob4b', host: '10.0.0.2', storagePath: '/backup/nfs2', threshold: 70, time: '03:30', password: 'second-password', extra }));
+    tf.write(config({ cluster: 'prod-ob4b', host: '10.0.0.2', storagePath: NFS2, threshold: 70, time: '03:30', password: 'second-password', extra }));
     const apply = await tf.run(['apply', '-auto-approve']);
     expect(apply.code).toBe(1);
     expect(apply.stderr).toContain('Error: Cannot create policy "second"');
@@ -211,7 +214,7 @@ resource "obbackup_policy" "second" {
   }, 90_000);
 
   it('destroys everything', async () => {
-    tf.write(config({ cluster: 'prod-ob4b', host: '10.0.0.2', storagePath: '/backup/nfs2', threshold: 70, time: '03:30', password: 'second-password' }));
+    tf.write(config({ cluster: 'prod-ob4b', host: '10.0.0.2', storagePath: NFS2, threshold: 70, time: '03:30', password: 'second-password' }));
     const destroy = await tf.run(['destroy', '-auto-approve']);
     expect(destroy.stderr).toBe('');
     expect(destroy.stdout).toContain('Destroy complete! Resources: 3 destroyed.');

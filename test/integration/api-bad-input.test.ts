@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorBodySchema, type ErrorCode } from '../../model/index.js';
-import { BACKENDS, fixtures, useDaemon, type ApiResponse, type RequestOptions } from '../support/daemon.js';
+import { BACKENDS, FIXTURE_OSS, fixtureDir, fixtures, useDaemon, useOssSim, type ApiResponse, type RequestOptions } from '../support/daemon.js';
 
 interface Case extends RequestOptions {
   name: string;
@@ -122,6 +122,7 @@ function expectContractError(res: ApiResponse) {
 for (const backend of BACKENDS) {
   describe(`bad input on ${backend}`, () => {
     const d = useDaemon(backend);
+    const oss = useOssSim();
     beforeAll(async () => {
       await d().api('PUT', '/v1/clusters/c1', fixtures.cluster());
       await d().api('PUT', '/v1/storages/s1', fixtures.fileStorage());
@@ -178,8 +179,15 @@ for (const backend of BACKENDS) {
           { requiredKeys: ['host', 'password'] },
         ),
         storages: fc.oneof(
-          fc.record({ type: fc.constant('file'), path: fc.constantFrom('/backup/a', '/data/b'), capacity_alarm_threshold: fc.integer({ min: 1, max: 99 }) }),
-          fc.record({ type: fc.constant('oss'), path: fc.constant('bucket-a/p'), endpoint: fc.constant('oss.example'), access_key_id: fc.constant('id'), access_key_secret: fc.string({ minLength: 1, maxLength: 30 }) }),
+          // Real places, so valid bodies pass the storage test PUT runs; a random secret fails it (422).
+          fc.record({ type: fc.constant('file'), path: fc.constantFrom('a', 'b').map((dir) => fixtureDir(dir)), capacity_alarm_threshold: fc.integer({ min: 1, max: 99 }) }),
+          fc.record({
+            type: fc.constant('oss'),
+            path: fc.constant(`${FIXTURE_OSS.bucket}/p`),
+            endpoint: fc.constant(null).map(() => oss().endpoint),
+            access_key_id: fc.constant(FIXTURE_OSS.accessKeyId),
+            access_key_secret: fc.oneof(fc.constant(FIXTURE_OSS.accessKeySecret), fc.string({ minLength: 1, maxLength: 30 })),
+          }),
         ),
         policies: fc.record({
           cluster: fc.constantFrom('c1', 'c2', 'c3', 'ghost'),

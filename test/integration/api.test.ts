@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorBodySchema } from '../../model/index.js';
 import { startOssSim, type OssSim } from '../../simulator/oss/index.js';
-import { BACKENDS, fixtures, tempDir, useDaemon, type ApiResponse } from '../support/daemon.js';
+import { BACKENDS, FIXTURE_OSS, fixtureDir, fixtures, tempDir, useDaemon, useOssSim, type ApiResponse } from '../support/daemon.js';
 
 function expectError(res: ApiResponse, status: number, code: string) {
   expect(res.status, res.text).toBe(status);
@@ -21,6 +21,7 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 for (const backend of BACKENDS) {
   describe(`REST API on ${backend}`, () => {
     const d = useDaemon(backend);
+    const fixtureOss = useOssSim();
 
     describe('/healthz and /openapi.json', () => {
       it('GET /healthz answers 200 without a token', async () => {
@@ -224,7 +225,7 @@ for (const backend of BACKENDS) {
       it('file storage: 201 with the threshold default; no secret fields', async () => {
         const res = await d().api('PUT', '/v1/storages/nfs_main', fixtures.fileStorage());
         expect(res.status).toBe(201);
-        expect(res.body).toMatchObject({ name: 'nfs_main', type: 'file', path: '/backup/main', capacity_alarm_threshold: 80, version: 1 });
+        expect(res.body).toMatchObject({ name: 'nfs_main', type: 'file', path: fixtureDir(), capacity_alarm_threshold: 80, version: 1 });
         expect(Object.keys(res.body).some((k) => k.includes('secret'))).toBe(false);
       });
 
@@ -233,12 +234,12 @@ for (const backend of BACKENDS) {
         expect(res.status).toBe(201);
         expect(res.body.access_key_secret).toBeUndefined();
         expect(res.body.access_key_secret_fingerprint).toMatch(FINGERPRINT);
-        expect(res.body).toMatchObject({ endpoint: 'oss-cn-hangzhou.aliyuncs.com', access_key_id: 'LTAI-test-id', capacity_alarm_threshold: 90 });
+        expect(res.body).toMatchObject({ endpoint: fixtureOss().endpoint, access_key_id: FIXTURE_OSS.accessKeyId, capacity_alarm_threshold: 90 });
         expect((await d().api('PUT', '/v1/storages/oss_dr', fixtures.ossStorage({ capacity_alarm_threshold: 90 }))).body.version).toBe(1);
       });
 
       it('keeps non-ASCII text exactly (utf8mb4 on MySQL)', async () => {
-        const path = '/backup/数据/🗄️-archive';
+        const path = fixtureDir('数据/🗄️-archive');
         const res = await d().api('PUT', '/v1/storages/utf8_path', fixtures.fileStorage({ path }));
         expect(res.status).toBe(201);
         expect((await d().api('GET', '/v1/storages/utf8_path')).body.path).toBe(path);
@@ -258,6 +259,66 @@ for (const backend of BACKENDS) {
         expect((await d().api('DELETE', '/v1/storages/tmp_store')).status).toBe(204);
         expectError(await d().api('GET', '/v1/storages/tmp_store'), 404, 'not_found');
         expectError(await d().api('DELETE', '/v1/storages/tmp_store'), 404, 'not_found');
+      });
+    });
+
+    describe('PUT /v1/storages runs the storage test on create and on a change of location or credentials', () => {
+      const precheck = (res: ApiResponse, field: string) => {
+        expectError(res, 422, 'precheck_failed');
+        expect(res.body.details).toEqual([{ path: field, message: expect.any(String) }]);
+        return res.body.message as string;
+      };
+
+      it('a missing directory: 422 naming the storage, the directory and the failure; nothing stored', async () => {
+        const missing = path.join(fixtureDir(), 'never-created');
+        const message = precheck(await d().api('PUT', '/v1/storages/pt_missing', fixtures.fileStorage({ path: missing })), 'path');
+        expect(message).toBe(`storage "pt_missing" failed the storage test: write on file://${missing} failed: directory ${missing} does not exist (is the shared filesystem mounted?)`);
+        expectError(await d().api('GET', '/v1/storages/pt_missing'), 404, 'not_found');
+      });
+
+      it('a passing storage is stored and the probe object is gone', async () => {
+        const dir = fixtureDir('pt_ok');
+        expect((await d().api('PUT', '/v1/storages/pt_ok', fixtures.fileStorage({ path: dir }))).status).toBe(201);
+        expect(fs.readdirSync(dir)).toEqual([]);
+      });
+
+      it('a path change to a missing directory: 422 and the stored storage unchanged', async () => {
+        expect((await d().api('PUT', '/v1/storages/pt_move', fixtures.fileStorage({ path: fixtureDir('pt_move') }))).status).toBe(201);
+        precheck(await d().api('PUT', '/v1/storages/pt_move', fixtures.fileStorage({ path: fixtureDir('pt_move') + '-nowhere' })), 'path');
+        expect((await d().api('GET', '/v1/storages/pt_move')).body).toMatchObject({ path: fixtureDir('pt_move'), version: 1 });
+      });
+
+      it('a threshold change or an unchanged PUT does not test again', async () => {
+        const dir = fixtureDir('pt_same');
+        expect((await d().api('PUT', '/v1/storages/pt_same', fixtures.fileStorage({ path: dir }))).status).toBe(201);
+        fs.rmdirSync(dir);
+        try {
+          expect((await d().api('PUT', '/v1/storages/pt_same', fixtures.fileStorage({ path: dir }))).body.version).toBe(1);
+          const res = await d().api('PUT', '/v1/storages/pt_same', fixtures.fileStorage({ path: dir, capacity_alarm_threshold: 70 }));
+          expect(res.status, res.text).toBe(200);
+          expect(res.body.version).toBe(2);
+        } finally {
+          fs.mkdirSync(dir);
+        }
+      });
+
+      it('OSS: a wrong secret, an unknown key id, a missing bucket and an unreachable endpoint each point at their field', async () => {
+        const wrongSecret = 'wrong-secret-value-987654';
+        const secretMessage = precheck(await d().api('PUT', '/v1/storages/pt_oss', fixtures.ossStorage({ access_key_secret: wrongSecret })), 'access_key_secret');
+        expect(secretMessage).toContain(`oss://${FIXTURE_OSS.bucket}/prod`);
+        expect(secretMessage).toContain('SignatureDoesNotMatch');
+        expect(secretMessage).not.toContain(wrongSecret);
+        expect(secretMessage).not.toContain(FIXTURE_OSS.accessKeySecret);
+        precheck(await d().api('PUT', '/v1/storages/pt_oss', fixtures.ossStorage({ access_key_id: 'nobody' })), 'access_key_id');
+        expect(precheck(await d().api('PUT', '/v1/storages/pt_oss', fixtures.ossStorage({ path: 'no-such-bucket/x' })), 'path')).toContain('no-such-bucket');
+        expect(precheck(await d().api('PUT', '/v1/storages/pt_oss', fixtures.ossStorage({ endpoint: 'http://127.0.0.1:9' })), 'endpoint')).toContain('127.0.0.1:9');
+        expectError(await d().api('GET', '/v1/storages/pt_oss'), 404, 'not_found');
+
+        expect((await d().api('PUT', '/v1/storages/pt_oss', fixtures.ossStorage())).status).toBe(201);
+        // A changed secret is tested too (the fingerprint differs), and refused when wrong.
+        precheck(await d().api('PUT', '/v1/storages/pt_oss', fixtures.ossStorage({ access_key_secret: wrongSecret })), 'access_key_secret');
+        expect((await d().api('GET', '/v1/storages/pt_oss')).body.version).toBe(1);
+        expect(fixtureOss().listObjects(FIXTURE_OSS.bucket)).toEqual([]);
       });
     });
 
@@ -292,9 +353,11 @@ for (const backend of BACKENDS) {
         expect(fs.readdirSync(dir)).toEqual([]);
       });
 
-      it('a missing directory fails the test with a message naming it (200, ok false)', async () => {
+      it('a directory gone since the storage was stored fails the test with a message naming it (200, ok false)', async () => {
         const missing = path.join(dir, 'not-there');
-        await d().api('PUT', '/v1/storages/t_missing', fixtures.fileStorage({ path: missing }));
+        fs.mkdirSync(missing);
+        expect((await d().api('PUT', '/v1/storages/t_missing', fixtures.fileStorage({ path: missing }))).status).toBe(201);
+        fs.rmdirSync(missing);
         const res = await d().api('POST', '/v1/storages/t_missing/test');
         expect(res.status).toBe(200);
         expect(res.body.ok).toBe(false);
@@ -310,13 +373,14 @@ for (const backend of BACKENDS) {
         expect(good.body.ok, good.text).toBe(true);
         expect(oss.listObjects('obbackup-test')).toEqual([]);
 
-        const wrongSecret = 'wrong-secret-value-987654';
-        await d().api('PUT', '/v1/storages/t_oss_bad', { ...body, access_key_secret: wrongSecret });
-        const bad = await d().api('POST', '/v1/storages/t_oss_bad/test');
+        // An endpoint that went away since: the test says so, without the secret.
+        const gone = await startOssSim({ accessKeyId: OSS_ID, accessKeySecret: OSS_SECRET, buckets: ['obbackup-test'] });
+        expect((await d().api('PUT', '/v1/storages/t_oss_gone', { ...body, endpoint: gone.endpoint })).status).toBe(201);
+        await gone.stop();
+        const bad = await d().api('POST', '/v1/storages/t_oss_gone/test');
         expect(bad.status).toBe(200);
         expect(bad.body.ok).toBe(false);
-        expect(bad.body.error).toBeTruthy();
-        expect(bad.text).not.toContain(wrongSecret);
+        expect(bad.body.error).toContain(gone.endpoint);
         expect(bad.text).not.toContain(OSS_SECRET);
       });
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeKey, SecretBox, secretContext } from '../../daemon/secrets/index.js';
 import { startObSim, type ObSim } from '../../simulator/ob/index.js';
 import { startOssSim, type OssSim } from '../../simulator/oss/index.js';
-import { BACKENDS, fixtures, startTestDaemon, tempDir, useDaemon, type ApiResponse, type TestDaemon } from '../support/daemon.js';
+import { BACKENDS, fixtures, startTestDaemon, tempDir, useDaemon, useOssSim, type ApiResponse, type TestDaemon } from '../support/daemon.js';
 
 const secret = (label: string) => `${label}-${randomBytes(9).toString('base64url')}`;
 
@@ -38,7 +38,10 @@ for (const backend of BACKENDS) {
     const password2 = secret('pw2');
     const ossSecret = secret('oss');
     const wrongToken = secret('tok');
-    const all = [password1, password2, ossSecret, wrongToken];
+    const wrongOssSecret = secret('oss-wrong');
+    const all = [password1, password2, ossSecret, wrongToken, wrongOssSecret];
+    // PUT tests the storage: the endpoint knows ossSecret, so a wrong one is refused (422) by name only.
+    useOssSim({ accessKeySecret: ossSecret });
     const responses: ApiResponse[] = [];
     const call = async (...args: Parameters<ReturnType<typeof d>['api']>) => {
       const res = await d().api(...args);
@@ -73,6 +76,7 @@ for (const backend of BACKENDS) {
         await call('PUT', '/v1/storages/sec_oss', fixtures.ossStorage({ access_key_secret: ossSecret, path: 'Bad Bucket' })),
         await call('PUT', '/v1/storages/sec_oss', fixtures.ossStorage({ access_key_secret: ossSecret }), { headers: { 'content-type': 'text/plain' } }),
         await call('PUT', '/v1/storages/sec_file', fixtures.fileStorage({ access_key_secret: ossSecret })),
+        await call('PUT', '/v1/storages/sec_oss', fixtures.ossStorage({ access_key_secret: wrongOssSecret })),
         await call('PUT', '/v1/clusters/sec', fixtures.cluster({ password: password1 }), { token: wrongToken }),
         await call('DELETE', '/v1/clusters/sec'),
       ];

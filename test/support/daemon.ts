@@ -9,6 +9,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { startDaemon, type RunningDaemon } from '../../daemon/app.js';
 import type { EngineOptions } from '../../daemon/engine/index.js';
 import { createLogger } from '../../daemon/log.js';
+import { startOssSim, type OssSim } from '../../simulator/oss/index.js';
 import { acquireMariaDb, releaseMariaDb, type MariaDb } from './mariadb.js';
 
 export type Backend = 'sqlite' | 'mariadb';
@@ -119,16 +120,63 @@ export function useDaemon(backend: Backend, options: { logLevel?: string } = {})
   };
 }
 
+let fixtureRoot: string | undefined;
+
+/**
+ * A directory that exists for the rest of the test process (removed at its exit): PUT /v1/storages runs
+ * the storage test, so a file storage fixture must point at a real, writable directory.
+ */
+export function fixtureDir(name = 'main'): string {
+  if (!fixtureRoot) {
+    const root = tempDir('obbackup-fixtures-');
+    fixtureRoot = root;
+    process.once('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+  }
+  const dir = path.join(fixtureRoot, name);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export const FIXTURE_OSS = { accessKeyId: 'LTAI-test-id', accessKeySecret: 'oss-secret-1', bucket: 'obbackup-dr' } as const;
+let fixtureOss: OssSim | undefined;
+
+/**
+ * Registers hooks that start an OSS endpoint (osssim, bucket `obbackup-dr`, FIXTURE_OSS's key unless
+ * `accessKeySecret` is given) before the suite and stop it after; fixtures.ossStorage() points at it.
+ */
+export function useOssSim(options: { accessKeySecret?: string } = {}): () => OssSim {
+  let sim: OssSim | undefined;
+  let previous: OssSim | undefined;
+  beforeAll(async () => {
+    sim = await startOssSim({ accessKeyId: FIXTURE_OSS.accessKeyId, accessKeySecret: options.accessKeySecret ?? FIXTURE_OSS.accessKeySecret, buckets: [FIXTURE_OSS.bucket] });
+    previous = fixtureOss;
+    fixtureOss = sim;
+  });
+  afterAll(async () => {
+    if (fixtureOss === sim) fixtureOss = previous;
+    await sim?.stop();
+  });
+  return () => {
+    if (!sim) throw new Error('osssim did not start (see the beforeAll error)');
+    return sim;
+  };
+}
+
+/** Where fixtures.ossStorage() points without a running useOssSim(): a closed port (the storage test fails at once). */
+const NO_OSS_ENDPOINT = 'http://127.0.0.1:9';
+
 /** Bodies that satisfy the model, for building test fixtures. */
 export const fixtures = {
   cluster: (overrides: Record<string, unknown> = {}) => ({ host: '10.0.0.1', port: 2881, user: 'root@sys', password: 'cluster-pass-1', ...overrides }),
-  fileStorage: (overrides: Record<string, unknown> = {}) => ({ type: 'file', path: '/backup/main', ...overrides }),
+  /** A file storage on fixtureDir('main') (passes the storage test). */
+  fileStorage: (overrides: Record<string, unknown> = {}) => ({ type: 'file', path: fixtureDir(), ...overrides }),
+  /** An OSS storage on the suite's useOssSim() endpoint (passes the storage test). */
   ossStorage: (overrides: Record<string, unknown> = {}) => ({
     type: 'oss',
-    path: 'obbackup-dr/prod',
-    endpoint: 'oss-cn-hangzhou.aliyuncs.com',
-    access_key_id: 'LTAI-test-id',
-    access_key_secret: 'oss-secret-1',
+    path: `${FIXTURE_OSS.bucket}/prod`,
+    endpoint: fixtureOss?.endpoint ?? NO_OSS_ENDPOINT,
+    access_key_id: FIXTURE_OSS.accessKeyId,
+    access_key_secret: FIXTURE_OSS.accessKeySecret,
     ...overrides,
   }),
   policy: (cluster: string, storage: string, overrides: Record<string, unknown> = {}) => ({
