@@ -12,7 +12,7 @@
 // are stored, dispatched and refused by their connect pre-check, and alarm evaluation does not read
 // clusters (readClusters: false); everything else is the daemon as it runs.
 //
-//   npx tsx bench/scheduler.ts [--policies 1000,10000] [--days 3] [--croner-seconds 10]
+//   npx tsx bench/scheduler.ts [--policies 1000,10000] [--days 1] [--croner-seconds 30]
 import { execFile } from 'node:child_process';
 import { build } from 'esbuild';
 import fs from 'node:fs';
@@ -190,7 +190,8 @@ async function cronerChild(policies: number, seconds: number): Promise<CronerFig
     const pattern = `${mm} ${hh} * * ${s.days.map((d) => d.day % 7).join(',')}`;
     jobs.push(new Cron(pattern, { timezone: s.timezone, protect: true }, () => undefined));
   }
-  await new Promise((r) => setTimeout(r, 1_000));
+  // croner sleeps at most 30 s at a time: let every job reach that rhythm before measuring
+  await new Promise((r) => setTimeout(r, 31_000));
   const cpu0 = process.cpuUsage();
   let peak = memory();
   const until = Date.now() + seconds * 1000;
@@ -238,7 +239,7 @@ export interface SchedulerBenchResult {
 export async function run(options: { policies?: number[]; days?: number; cronerSeconds?: number } = {}): Promise<SchedulerBenchResult> {
   const counts = options.policies ?? [1000, 10000];
   const days = options.days ?? 1;
-  const cronerSeconds = options.cronerSeconds ?? 10;
+  const cronerSeconds = options.cronerSeconds ?? 30;
   const result: SchedulerBenchResult = { daemon: [], croner: [] };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obbackup-bench-bundle-'));
   try {
@@ -289,7 +290,7 @@ if (invoked) {
     console.log(JSON.stringify(await daemonChild(policies[0]!, Number(values.days ?? 1), Boolean(values.bundled))));
     process.exit(0);
   } else if (values.child === 'croner') {
-    console.log(JSON.stringify(await cronerChild(policies[0]!, Number(values['croner-seconds'] ?? 10))));
+    console.log(JSON.stringify(await cronerChild(policies[0]!, Number(values['croner-seconds'] ?? 30))));
     process.exit(0);
   } else {
     await run({ policies, days: values.days ? Number(values.days) : undefined, cronerSeconds: values['croner-seconds'] ? Number(values['croner-seconds']) : undefined }).catch((err: Error) => {
