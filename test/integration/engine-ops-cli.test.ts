@@ -26,7 +26,7 @@ let storageDir: string;
 
 function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Result> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OBBACKUP_')));
-  const merged = { ...base, OBBACKUP_ENDPOINT: daemon.url, OBBACKUP_TOKEN: daemon.token, ...env };
+  const merged: Record<string, string | undefined> = { ...base, OBBACKUP_ENDPOINT: daemon.url, OBBACKUP_TOKEN: daemon.token, ...env };
   for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { env: merged as NodeJS.ProcessEnv, timeout: 120_000 }, (err, stdout, stderr) => {
