@@ -5,7 +5,7 @@
  *
  *   backups.requestNow(cluster, type): Promise<Run>   // "backup now": fast checks (BackupRefused → 409), then the run
  *   backups.dispatch(run)                             // a stored pending run (scheduler): start, or wait its turn
- *   backups.resume()                                  // at start-up: re-attach running runs, restart pending/waiting
+ *   backups.resume(runs)                              // runs taken over: re-attach running ones, restart pending/waiting
  *   backups.cancelForPolicy(policy, reason)           // the policy was deleted: its queued runs are skipped
  *
  * Poll cadence: first look after pollMinMs (default 5 s), then ×1.5 up to pollMaxMs (default 60 s).
@@ -238,10 +238,11 @@ export class BackupService {
     }
   }
 
-  /** At start-up: runs left running are re-attached (never started again); pending and waiting ones go on. */
-  async resume(): Promise<void> {
-    const { runs } = this.deps;
-    const active = await runs.active({ kind: 'backup' });
+  /**
+   * Runs this daemon took over (at start-up, or from a daemon that is gone): running ones are re-attached
+   * (never started again); pending and waiting ones go on.
+   */
+  async resume(active: Run[]): Promise<void> {
     for (const run of active.filter((r) => r.state === 'running')) {
       if (this.busy.has(run.cluster)) continue;
       this.busy.set(run.cluster, run.id);

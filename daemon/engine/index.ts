@@ -2,8 +2,10 @@
  * The engine: everything the daemon does besides answering CRUD — applying policies to clusters, the
  * scheduler, backup runs and their tracking. One per daemon; the API reaches it through DaemonContext.
  *
- *   const engine = new Engine({ store, secrets, log }, { clock, scheduler, verifyClusters, ... });
- *   await engine.start();                 // re-attach in-flight runs, start the scheduler, apply policies
+ *   const engine = new Engine({ store, secrets, log }, { clock, scheduler, verifyClusters, lease, ... });
+ *   await engine.start();                 // takes the scheduling lease if free; while holding it: re-attach
+ *                                         // in-flight runs, run the scheduler and the operations loop, apply policies
+ *   engine.lease.leading                  // this daemon schedules (../scheduler/lease.ts)
  *   engine.runs                           // RunRepository (see runs.ts)
  *   engine.backups.requestNow(cluster, type)
  *   engine.scheduler.nextRuns(policy, 5) / engine.scheduler.addJob(job)
@@ -13,11 +15,12 @@
  *   engine.policyPut(name) / engine.policyDeleted(name) / engine.clusterPut(name) / engine.clusterDeleted(name)
  *   engine.opsContext()                   // what cleanup, secondary backup and alarms use (ops-context.ts)
  *   await engine.settled()                // tests on simulated time: wait until all work sleeps
- *   await engine.stop()
+ *   await engine.stop({ releaseLease? })  // default gives the lease up; false: as if killed (tests)
  */
 import type { ClusterSpec } from '../../model/index.js';
 import type { Logger } from '../log.js';
 import type { ObDriverOptions } from '../oceanbase/index.js';
+import { SchedulingLease, type LeaseOptions } from '../scheduler/lease.js';
 import { Scheduler } from '../scheduler/loop.js';
 import type { SecretBox } from '../secrets/index.js';
 import type { Store } from '../store/index.js';
@@ -29,7 +32,7 @@ import { clusterFromSpec, ConfigReader, type LoadedCluster } from './config.js';
 import { storageResolver, type OpsContext } from './ops-context.js';
 import { OpsEngine, type OpsEngineOptions } from './ops.js';
 import { PolicyStates } from './policy-state.js';
-import { RunRepository } from './runs.js';
+import { RunRepository, type Run } from './runs.js';
 import { describe, isAbort, messageOf, TaskGroup } from './tasks.js';
 
 export { BackupRefused } from './backup.js';
@@ -58,6 +61,8 @@ export interface EngineOptions {
   observer?: StatementObserver;
   /** cleanup and secondary cadences, alarms (webhook, intervals); false: none of them */
   ops?: OpsEngineOptions | false;
+  /** the scheduling lease among daemons sharing the store (default: 30 s, renewed every 10 s) */
+  lease?: LeaseOptions;
 }
 
 export interface EngineDeps {
@@ -94,6 +99,8 @@ export class Engine {
   readonly policyStates: PolicyStates;
   /** cleanup, secondary backup, alarms and health (ops.ts) */
   readonly ops: OpsEngine;
+  /** which daemon on the store schedules; this one does while `lease.leading` */
+  readonly lease: SchedulingLease;
   private readonly applying = new Map<string, { again: boolean }>();
   /** policy → its applies in flight: a deletion stops them and undoes what they claimed */
   private readonly inFlight = new Map<string, Set<ApplyInFlight>>();
@@ -101,6 +108,9 @@ export class Engine {
   private readonly undoing = new Map<string, Promise<void>>();
   private readonly opts: EngineOptions;
   private started = false;
+  private stopping: Promise<void> | undefined;
+  /** other daemons were present at the last lease tick: policies may change through them */
+  private othersPresent = false;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -109,10 +119,11 @@ export class Engine {
     this.opts = options;
     this.clock = options.clock ?? systemClock;
     const { store, secrets, log } = deps;
-    this.runs = new RunRepository(store.db, this.clock);
+    this.tasks = new TaskGroup(this.clock, log);
+    this.lease = new SchedulingLease({ db: store.db, clock: this.clock, tasks: this.tasks, log }, options.lease);
+    this.runs = new RunRepository(store.db, this.clock, this.lease.holder);
     this.config = new ConfigReader(store, secrets);
     this.clusters = new ClusterRegistry(store.db, this.clock, log, { driver: options.driver, observer: options.observer });
-    this.tasks = new TaskGroup(this.clock, log);
     this.policyStates = new PolicyStates(store.db, this.clock);
     this.backups = new BackupService(
       {
@@ -144,18 +155,49 @@ export class Engine {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    await this.backups.resume();
-    if (this.opts.scheduler !== false) this.scheduler.start();
-    if (this.opts.ops !== false) void this.tasks.spawn('operations', (signal) => this.ops.run(signal));
+    await this.lease.start({ elected: (term) => this.lead(term), tick: () => this.leadingTick() });
+  }
+
+  /** This daemon holds the scheduling lease (until `term` aborts): it schedules and follows runs. */
+  private async lead(term: AbortSignal): Promise<void> {
+    await this.takeOverRuns();
+    if (this.opts.scheduler !== false) this.scheduler.start(term);
+    if (this.opts.ops !== false) void this.tasks.spawn('operations', (signal) => this.ops.run(AbortSignal.any([signal, term])));
     if (this.opts.applyPolicies !== false) {
       for (const name of await this.config.policyNames()) this.requestApply(name);
     }
   }
 
-  async stop(): Promise<void> {
-    await this.tasks.stop();
-    await this.ops.stop();
-    await this.clusters.closeAll();
+  /** Each lease renewal: runs of daemons gone since; policy changes another daemon served. */
+  private async leadingTick(): Promise<void> {
+    const present = await this.takeOverRuns();
+    if (present > 1 || this.othersPresent) await this.scheduler.refresh();
+    this.othersPresent = present > 1;
+  }
+
+  /** Adopts the in-flight backup runs of daemons that are gone; returns how many daemons are present. */
+  private async takeOverRuns(): Promise<number> {
+    const alive = await this.lease.alive();
+    const adopted: Run[] = [];
+    for (const orphan of await this.runs.orphans('backup', (owner) => alive.has(owner))) {
+      if (await this.runs.adopt(orphan)) adopted.push(orphan.run);
+    }
+    if (adopted.length > 0) this.log.info({ runs: adopted.map((r) => r.id) }, `taking over ${adopted.length} backup run(s) in flight`);
+    await this.backups.resume(adopted);
+    return alive.size;
+  }
+
+  /** Stops every task; gives the scheduling lease up unless `releaseLease` is false (a kill, for tests). */
+  stop(options: { releaseLease?: boolean } = {}): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.tasks.stop();
+      await this.ops.stop();
+      if (options.releaseLease !== false) {
+        await this.lease.release().catch((err) => this.log.warn({ err: describe(err) }, `giving the scheduling lease up failed: ${messageOf(err)}`));
+      }
+      await this.clusters.closeAll();
+    })();
+    return this.stopping;
   }
 
   /** Shared drivers, the run table and the clock for cleanup, secondary backup and alarms. */

@@ -2,8 +2,8 @@
  * RunRepository — the run table every engine part writes (backup, cleanup, secondary) and every reader
  * (status, alarms, metrics, CLI) reads. Tables: `runs`, `run_steps` (daemon/store/migrations/0002_runs.ts).
  *
- *   new RunRepository(db: Kysely<Database>, clock: Clock)
- *   create(input: NewRun): Promise<{ run: Run; created: boolean }>
+ *   new RunRepository(db: Kysely<Database>, clock: Clock, owner?: string)   // owner: this daemon's lease holder id
+ *   create(input: NewRun): Promise<{ run: Run; created: boolean }>     // owned by this daemon
  *       // scheduled runs are unique by (policy, kind, scheduled_at): a second create returns the stored
  *       // run with created=false. Immediate runs get scheduled_at = now (nudged by 1 ms on a clash).
  *   get(id): Promise<Run | undefined>                         // with steps, oldest step first
@@ -18,6 +18,8 @@
  *   latestScheduledFor(policy, kind): Promise<Date | undefined>
  *   active(filter?: { cluster?, kind?, policy? }): Promise<Run[]>   // pending, waiting or running
  *   lastSucceeded(filter: { cluster?, policy?, kind, type? }): Promise<Run | undefined>
+ *   orphans(kind, alive: (owner) => boolean): Promise<Orphan[]>  // active runs of daemons that are gone
+ *   adopt(orphan: Orphan): Promise<boolean>                       // takes one over (once, across daemons)
  *
  * States: pending (stored, nothing sent yet) → running (pre-checks or job in flight) → succeeded |
  * failed | canceled; waiting (due while another data backup of the cluster runs); skipped (not run,
@@ -203,10 +205,18 @@ function patchToRow(patch: RunPatch): Partial<Record<keyof RunRow, unknown>> {
 
 const MAX_PAGE = 500;
 
+/** An active run whose daemon is gone, with the owner it was read with (adopt() compares it). */
+export interface Orphan {
+  run: Run;
+  owner: string | null;
+}
+
 export class RunRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
+    /** the daemon whose runs these are (its lease holder id); null when there is no lease */
+    readonly owner: string | null = null,
   ) {}
 
   async create(input: NewRun): Promise<{ run: Run; created: boolean }> {
@@ -240,6 +250,7 @@ export class RunRepository {
             timed_out_at: null,
             created_at: now,
             updated_at: now,
+            owner: this.owner,
           })
           .executeTakeFirstOrThrow();
         const run = await this.get(Number(result.insertId));
@@ -389,6 +400,22 @@ export class RunRepository {
     if (filter.policy !== undefined) q = q.where('policy', '=', filter.policy);
     const rows = await q.orderBy('id').execute();
     return rows.map((r) => fromRow(r, []));
+  }
+
+  /** Active runs of `kind` whose owner is not alive (or unknown: runs stored before owners were kept). */
+  async orphans(kind: RunKind, alive: (owner: string) => boolean): Promise<Orphan[]> {
+    const rows = await this.db.selectFrom('runs').selectAll().where('state', 'in', [...ACTIVE_STATES]).where('kind', '=', kind).orderBy('id').execute();
+    return rows
+      .filter((row) => row.owner === null || (row.owner !== this.owner && !alive(row.owner)))
+      .map((row) => ({ run: fromRow(row, []), owner: row.owner }));
+  }
+
+  /** Makes an orphan this daemon's; false when another daemon adopted it first. */
+  async adopt(orphan: Orphan): Promise<boolean> {
+    let q = this.db.updateTable('runs').set({ owner: this.owner, updated_at: toIso(this.clock.now()) }).where('id', '=', orphan.run.id);
+    q = orphan.owner === null ? q.where('owner', 'is', null) : q.where('owner', '=', orphan.owner);
+    const result = await q.executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async lastSucceeded(filter: { cluster?: string; policy?: string; kind: RunKind; type?: 'full' | 'incremental' }): Promise<Run | undefined> {

@@ -6,9 +6,12 @@
  * run handed to the backup service. A policy change wakes it at once.
  *
  *   new Scheduler(deps, { maxSleepMs?: 60_000 })
- *   scheduler.start()                  // loads every policy, then loops (a TaskGroup task)
+ *   scheduler.start(term?)             // loads every policy, then loops (a TaskGroup task) until `term`
+ *                                      // aborts (the scheduling lease was lost; ./lease.ts) or the daemon stops
+ *   scheduler.active                   // the loop runs
  *   scheduler.policyChanged(name)      // re-reads the policy (PUT), wakes the loop
  *   scheduler.policyRemoved(name)      // forgets it (DELETE)
+ *   scheduler.refresh()                // catches up with policies changed through another daemon
  *   scheduler.nextRuns(policy, n = 5)  // the next n scheduled runs ([] when paused or unknown)
  *   scheduler.addJob(job: ScheduledJob) // other cadences (cleanup, secondary, alarms) share the loop:
  *       interface ScheduledJob { name: string; nextWakeAt(now: Date): Date | null; tick(now: Date): Promise<void> }
@@ -48,6 +51,7 @@ export interface SchedulerOptions {
 
 interface Entry {
   name: string;
+  version: number;
   cluster: string;
   schedule: Schedule;
   paused: boolean;
@@ -63,7 +67,9 @@ export class Scheduler {
   private readonly jobs: ScheduledJob[] = [];
   private wakeController = new AbortController();
   private readonly maxSleepMs: number;
-  private started = false;
+  private running = false;
+  /** count, sum of versions and latest update of the policies table when last read (refresh()) */
+  private tableMark = '';
 
   constructor(
     private readonly deps: SchedulerDeps,
@@ -72,10 +78,48 @@ export class Scheduler {
     this.maxSleepMs = options.maxSleepMs ?? 60_000;
   }
 
-  start(): void {
-    if (this.started) return;
-    this.started = true;
-    void this.deps.tasks.spawn('scheduler', (signal) => this.loop(signal));
+  start(term?: AbortSignal): void {
+    if (this.running || term?.aborted) return;
+    this.running = true;
+    void this.deps.tasks.spawn('scheduler', async (signal) => {
+      // one combined signal per term, not per sleep (see TaskGroup.sleep)
+      const until = term ? AbortSignal.any([signal, term]) : signal;
+      const wake = () => this.wake();
+      term?.addEventListener('abort', wake, { once: true });
+      try {
+        await this.loop(until);
+      } finally {
+        term?.removeEventListener('abort', wake);
+        this.running = false;
+      }
+    });
+  }
+
+  get active(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Re-reads the policies that changed since the last look (a PUT or DELETE served by another daemon on
+   * the same store); one aggregate query when nothing changed.
+   */
+  async refresh(): Promise<void> {
+    const { db } = this.deps.store;
+    const mark = await db
+      .selectFrom('policies')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('version').as('versions'), eb.fn.max('updated_at').as('latest')])
+      .executeTakeFirst();
+    const key = JSON.stringify([Number(mark?.n ?? 0), Number(mark?.versions ?? 0), mark?.latest ?? null]);
+    if (key === this.tableMark) return;
+    const rows = await db.selectFrom('policies').select(['name', 'version']).execute();
+    const seen = new Set<string>();
+    for (const row of rows) {
+      seen.add(row.name);
+      const known = this.entries.get(row.name);
+      if (!known || known.version !== Number(row.version)) await this.policyChanged(row.name);
+    }
+    for (const name of [...this.entries.keys()]) if (!seen.has(name)) this.policyRemoved(name);
+    this.tableMark = key;
   }
 
   addJob(job: ScheduledJob): void {
@@ -88,7 +132,7 @@ export class Scheduler {
   }
 
   async policyChanged(name: string): Promise<void> {
-    const row = await this.deps.store.db.selectFrom('policies').select(['name', 'cluster', 'spec']).where('name', '=', name).executeTakeFirst();
+    const row = await this.deps.store.db.selectFrom('policies').select(['name', 'version', 'cluster', 'spec']).where('name', '=', name).executeTakeFirst();
     if (!row) return this.policyRemoved(name);
     const spec = JSON.parse(row.spec) as Policy;
     if (spec.mode !== 'physical') {
@@ -97,7 +141,7 @@ export class Scheduler {
     }
     const effectiveFrom = await this.deps.states.ensure(name, row.cluster, spec.schedule);
     const latest = await this.deps.runs.latestScheduledFor(name, 'backup');
-    this.entries.set(name, this.entry(name, row.cluster, spec, effectiveFrom, latest));
+    this.entries.set(name, this.entry(name, Number(row.version), row.cluster, spec, effectiveFrom, latest));
     this.wake();
   }
 
@@ -118,9 +162,9 @@ export class Scheduler {
     return this.entries.size;
   }
 
-  private entry(name: string, cluster: string, spec: Policy, effectiveFrom: Date, latest: Date | undefined): Entry {
+  private entry(name: string, version: number, cluster: string, spec: Policy, effectiveFrom: Date, latest: Date | undefined): Entry {
     const after = latest && latest > effectiveFrom ? latest : effectiveFrom;
-    const e: Entry = { name, cluster, schedule: spec.schedule, paused: spec.paused, catchUp: spec.catch_up, after, nextAt: null };
+    const e: Entry = { name, version, cluster, schedule: spec.schedule, paused: spec.paused, catchUp: spec.catch_up, after, nextAt: null };
     e.nextAt = this.nextAfter(e);
     return e;
   }
@@ -133,16 +177,16 @@ export class Scheduler {
   private async load(): Promise<void> {
     const { store, runs, states } = this.deps;
     const [rows, latest] = await Promise.all([
-      store.db.selectFrom('policies').select(['name', 'cluster', 'spec']).execute(),
+      store.db.selectFrom('policies').select(['name', 'version', 'cluster', 'spec']).execute(),
       runs.latestScheduled('backup'),
     ]);
     const physical = rows
-      .map((row) => ({ name: row.name, cluster: row.cluster, spec: JSON.parse(row.spec) as Policy }))
+      .map((row) => ({ name: row.name, version: Number(row.version), cluster: row.cluster, spec: JSON.parse(row.spec) as Policy }))
       .filter((p) => p.spec.mode === 'physical');
     const effective = await states.ensureMany(physical.map((p) => ({ policy: p.name, cluster: p.cluster, schedule: p.spec.schedule })));
     this.entries.clear();
     for (const p of physical) {
-      this.entries.set(p.name, this.entry(p.name, p.cluster, p.spec, effective.get(p.name)!, latest.get(p.name)));
+      this.entries.set(p.name, this.entry(p.name, p.version, p.cluster, p.spec, effective.get(p.name)!, latest.get(p.name)));
     }
   }
 

@@ -58,6 +58,8 @@ export interface RunRow {
   timed_out_at: string | null;
   created_at: string;
   updated_at: string;
+  /** holder id of the daemon executing the run (migrations/0006_scheduling_lease.ts) */
+  owner: string | null;
 }
 
 export interface RunStepRow {
@@ -138,6 +140,18 @@ export interface PolicyStateRow {
   updated_at: string;
 }
 
+/** The scheduling lease (`scheduler`) and each daemon's presence (`daemon:<id>`), see migrations/0006. */
+export interface LeaseRow {
+  name: string;
+  holder: string;
+  machine: string | null;
+  pid: number | null;
+  expires_at: string;
+  epoch: number;
+  acquired_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   clusters: ResourceRow;
   storages: ResourceRow;
@@ -149,6 +163,7 @@ export interface Database {
   secondary_copies: SecondaryCopyRow;
   cluster_observations: ClusterObservationRow;
   policy_states: PolicyStateRow;
+  leases: LeaseRow;
 }
 
 export type ResourceTable = 'clusters' | 'storages' | 'policies';

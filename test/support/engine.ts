@@ -118,6 +118,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     // the minute-by-minute alarm and cleanup/secondary loop would wake 1,440 times a simulated day;
     // it has its own suites (engine-ops-*)
     ops: false,
+    // one daemon: the lease is renewed hourly, not every 10 s of simulated time (engine-lease has two)
+    lease: { ttlMs: 3 * 3600_000, renewMs: 3600_000 },
     ...options.engine,
   };
 

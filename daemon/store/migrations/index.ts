@@ -3,6 +3,7 @@ import * as resources from './0001_resources.js';
 import * as runs from './0002_runs.js';
 import * as engineState from './0003_engine_state.js';
 import * as ops from './0005_ops.js';
+import * as schedulingLease from './0006_scheduling_lease.js';
 
 /**
  * Every migration, applied in name order on both stores. To add tables, write `NNNN_what.ts` next to
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_runs': runs,
   '0003_engine_state': engineState,
   '0005_ops': ops,
+  '0006_scheduling_lease': schedulingLease,
 };
