@@ -1,10 +1,13 @@
 // Every alarm raised once and resolved when its condition clears, against obsim with simulated time;
 // events listed by GET /v1/alarms and delivered to a webhook (a local HTTP server) with retries.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { statfs } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startDaemon, StartupError } from '../../daemon/app.js';
 import { createLogger } from '../../daemon/log.js';
 import { WebhookNotifier } from '../../daemon/engine/webhook.js';
 import { DAY, fileStorage, prepareCluster, register, startHarness, takeBackup, type Harness } from '../support/engine-ops.js';
@@ -213,5 +216,33 @@ describe('alarms on OceanBase 3.2.4', () => {
     await h.advance(5 * 60_000);
     await h.ops.evaluateAlarms();
     expect(names(await active(h))).toEqual([]);
+  });
+});
+
+describe('the daemon webhook setting', () => {
+  it('takes --webhook (or OBBACKUP_WEBHOOK_URL), refuses a URL that is not http(s) with one line, and sends alarm events there', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'obbackup-webhook-'));
+    const logger = createLogger({ level: 'silent' });
+    try {
+      await expect(startDaemon({ listen: '127.0.0.1:0', dataDir, env: {}, logger, webhookUrl: 'ftp://example.invalid/x' })).rejects.toThrow(StartupError);
+      await expect(startDaemon({ listen: '127.0.0.1:0', dataDir, env: {}, logger, webhookUrl: 'ftp://example.invalid/x' })).rejects.toThrow('--webhook: the webhook URL must be http:// or https://, got ftp:');
+      await expect(startDaemon({ listen: '127.0.0.1:0', dataDir, env: { OBBACKUP_WEBHOOK_URL: 'not a url' }, logger })).rejects.toThrow('OBBACKUP_WEBHOOK_URL: the webhook URL is not a valid URL');
+
+      const receiver = await startHook(0);
+      hook = receiver;
+      const daemon = await startDaemon({ listen: '127.0.0.1:0', dataDir, env: { OBBACKUP_WEBHOOK_URL: receiver.url }, logger, engine: { scheduler: false, applyPolicies: false, verifyClusters: false } });
+      try {
+        const webhook = daemon.engine!.ops.webhook!;
+        expect(webhook).toBeDefined();
+        const event = { event: 'raised' as const, at: new Date().toISOString(), alarm: { id: 1, name: 'data_backup_failed', state: 'active' } as never };
+        webhook.enqueue([event]);
+        await webhook.flush();
+        expect(receiver.received).toEqual([{ source: 'obbackupd', ...event }]);
+      } finally {
+        await daemon.close();
+      }
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
