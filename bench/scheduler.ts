@@ -5,22 +5,23 @@
 // memory and its idle CPU extrapolated to a day. Goal: the daemon stays under 150 MB RSS at 10,000.
 //
 // Each measurement runs in a child process of its own, so one does not inflate the other's RSS. The
-// daemon is measured twice, both with the V8 settings of daemon/heap.ts: as bin/obbackupd.js runs it
-// today (TypeScript through tsx's loader, whose hooks run on a thread of their own) and as one esbuild
-// bundle under plain node, the packaging the figures argue for.
+// daemon is measured twice, both applying the V8 settings of daemon/heap.ts at start as daemon/main.ts
+// does: as bin/obbackupd.js ships it (one esbuild bundle under plain node, built and cached by
+// bin/bundle.js, here with this file as the entry) and through tsx's loader (whose hooks run on a thread
+// with a heap of their own), the launcher's fallback when the bundle cannot be built.
 // The clusters are unreachable addresses (nothing can run 10,000 OceanBase clusters here): due backups
 // are stored, dispatched and refused by their connect pre-check, and alarm evaluation does not read
 // clusters (readClusters: false); everything else is the daemon as it runs.
 //
 //   npx tsx bench/scheduler.ts [--policies 1000,10000] [--days 1] [--croner-seconds 30]
 import { execFile } from 'node:child_process';
-import { build } from 'esbuild';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { DAEMON_V8_FLAGS, tuneHeap } from '../daemon/heap.js';
+import { ensureBundle } from '../bin/bundle.js';
+import { tuneHeap } from '../daemon/heap.js';
 
 const run$ = promisify(execFile);
 const SELF = fileURLToPath(import.meta.url);
@@ -31,8 +32,8 @@ const TIMEZONES = ['UTC', 'Asia/Shanghai', 'Europe/Berlin', 'America/New_York', 
 
 interface DaemonFigures {
   kind: 'daemon';
-  /** tsx: as bin/obbackupd.js runs today; bundled: one esbuild bundle under plain node (same V8 flags) */
-  variant?: 'tsx' | 'bundled';
+  /** shipped: the cached esbuild bundle under plain node, as bin/obbackupd.js runs; tsx: its fallback */
+  variant?: 'shipped' | 'tsx';
   policies: number;
   days: number;
   rss_mb: number;
@@ -67,9 +68,9 @@ function memory() {
 
 // ------------------------------------------------------------------------------------------------ children
 
-async function daemonChild(policies: number, days: number, bundled: boolean): Promise<DaemonFigures> {
-  // as bin/obbackupd.js does (daemon/main.ts); the bundled variant gets the same flags on the command line
-  if (!bundled) tuneHeap();
+async function daemonChild(policies: number, days: number): Promise<DaemonFigures> {
+  // first thing, as daemon/main.ts does
+  tuneHeap();
   const { startDaemon } = await import('../daemon/app.js');
   const { ManualClock } = await import('../daemon/engine/clock.js');
   const { createLogger } = await import('../daemon/log.js');
@@ -214,20 +215,12 @@ async function cronerChild(policies: number, seconds: number): Promise<CronerFig
 
 async function child(args: string[], bundle?: string): Promise<DaemonFigures | CronerFigures> {
   const tsx = path.resolve(path.dirname(SELF), '../node_modules/.bin/tsx');
-  const [cmd, argv] = bundle ? [process.execPath, [...DAEMON_V8_FLAGS, bundle, ...args, '--bundled']] : [tsx, [SELF, ...args]];
+  const [cmd, argv] = bundle ? [process.execPath, [bundle, ...args]] : [tsx, [SELF, ...args]];
   const { stdout } = await run$(cmd, argv, { maxBuffer: 16 * MiB, timeout: 3 * 3_600_000 });
   const line = stdout.trim().split('\n').pop()!;
   return JSON.parse(line) as DaemonFigures | CronerFigures;
 }
 
-/** This file and the daemon in one ESM file (dependencies stay in node_modules). */
-async function bundleSelf(dir: string): Promise<string> {
-  const outfile = path.join(dir, 'scheduler-bench.mjs');
-  await build({ entryPoints: [SELF], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'warning' });
-  // external packages resolve from the repository's node_modules
-  fs.symlinkSync(path.resolve(path.dirname(SELF), '../node_modules'), path.join(dir, 'node_modules'));
-  return outfile;
-}
 
 // ------------------------------------------------------------------------------------------------ run
 
@@ -241,23 +234,19 @@ export async function run(options: { policies?: number[]; days?: number; cronerS
   const days = options.days ?? 1;
   const cronerSeconds = options.cronerSeconds ?? 30;
   const result: SchedulerBenchResult = { daemon: [], croner: [] };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obbackup-bench-bundle-'));
-  try {
-    const bundle = await bundleSelf(dir);
-    for (const n of counts) {
-      const args = ['--child', 'daemon', '--policies', String(n), '--days', String(days)];
-      result.daemon.push({ ...((await child(args)) as DaemonFigures), variant: 'tsx' });
-      result.daemon.push({ ...((await child(args, bundle)) as DaemonFigures), variant: 'bundled' });
-      result.croner.push((await child(['--child', 'croner', '--policies', String(n), '--croner-seconds', String(cronerSeconds)])) as CronerFigures);
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+  // this file and the daemon, bundled and cached exactly as bin/obbackupd.js bundles daemon/main.ts
+  const { file: bundle } = await ensureBundle({ entry: SELF, name: 'scheduler-bench' });
+  for (const n of counts) {
+    const args = ['--child', 'daemon', '--policies', String(n), '--days', String(days)];
+    result.daemon.push({ ...((await child(args, bundle)) as DaemonFigures), variant: 'shipped' });
+    result.daemon.push({ ...((await child(args)) as DaemonFigures), variant: 'tsx' });
+    result.croner.push((await child(['--child', 'croner', '--policies', String(n), '--croner-seconds', String(cronerSeconds)])) as CronerFigures);
   }
   console.log(`scheduler: ${days} simulated day(s) per daemon measurement (peak RSS, CPU per day); croner: ${cronerSeconds} s of its timers, CPU extrapolated to a day`);
   console.log('policies  what                            peak RSS  heap   CPU s/day  wall s/day  runs/day');
   for (const n of counts) {
     for (const d of result.daemon.filter((x) => x.policies === n)) {
-      const what = d.variant === 'tsx' ? 'obbackupd (tsx, as shipped)' : 'obbackupd (esbuild bundle)';
+      const what = d.variant === 'shipped' ? 'obbackupd (bundle, as shipped)' : 'obbackupd (tsx fallback)';
       console.log(`${String(n).padStart(8)}  ${what.padEnd(30)}  ${`${d.rss_mb} MB`.padStart(8)}  ${`${d.heap_mb}`.padStart(4)}  ${d.cpu_s_per_day.toFixed(1).padStart(9)}  ${d.wall_s_per_day.toFixed(1).padStart(10)}  ${Math.round(d.runs_per_day).toString().padStart(8)}`);
     }
     const c = result.croner.find((x) => x.policies === n)!;
@@ -266,7 +255,7 @@ export async function run(options: { policies?: number[]; days?: number; cronerS
   const at10k = result.daemon.filter((d) => d.policies === 10000);
   if (at10k.length > 0) {
     for (const d of at10k) console.log(`goal: under ${RSS_GOAL_MB} MB RSS with 10,000 policies (${d.variant}): ${d.rss_mb} MB — ${d.rss_mb < RSS_GOAL_MB ? 'met' : 'NOT met'}`);
-    const shipped = at10k.find((d) => d.variant === 'tsx')!;
+    const shipped = at10k.find((d) => d.variant === 'shipped')!;
     if (shipped.rss_mb >= RSS_GOAL_MB) {
       throw new Error(`obbackupd as shipped peaked at ${shipped.rss_mb} MB RSS with 10,000 policies (goal < ${RSS_GOAL_MB} MB)`);
     }
@@ -282,12 +271,11 @@ if (invoked) {
       policies: { type: 'string' },
       days: { type: 'string' },
       'croner-seconds': { type: 'string' },
-      bundled: { type: 'boolean' },
     },
   });
   const policies = (values.policies ?? '1000,10000').split(',').map(Number);
   if (values.child === 'daemon') {
-    console.log(JSON.stringify(await daemonChild(policies[0]!, Number(values.days ?? 1), Boolean(values.bundled))));
+    console.log(JSON.stringify(await daemonChild(policies[0]!, Number(values.days ?? 1))));
     process.exit(0);
   } else if (values.child === 'croner') {
     console.log(JSON.stringify(await cronerChild(policies[0]!, Number(values['croner-seconds'] ?? 30))));
