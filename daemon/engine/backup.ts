@@ -15,6 +15,7 @@
  */
 import type { Logger } from '../log.js';
 import { ObError, type BackupJob, type JobMarks, type JobRef, type ObDriver } from '../oceanbase/index.js';
+import { judgeStoredRun } from '../scheduler/due.js';
 import { logicalNotAvailable, waitArchiveDoing } from './apply.js';
 import type { Clock } from './clock.js';
 import type { ClusterRegistry } from './clusters.js';
@@ -240,7 +241,8 @@ export class BackupService {
 
   /**
    * Runs this daemon took over (at start-up, or from a daemon that is gone): running ones are re-attached
-   * (never started again); pending and waiting ones go on.
+   * (never started again); pending and waiting ones are judged like missed times (the policy's catch_up)
+   * and go on, or are recorded as missed with the reason.
    */
   async resume(active: Run[]): Promise<void> {
     for (const run of active.filter((r) => r.state === 'running')) {
@@ -248,7 +250,27 @@ export class BackupService {
       this.busy.set(run.cluster, run.id);
       this.spawnExecute(run.id, run.cluster, 'reattach');
     }
-    for (const run of active.filter((r) => r.state !== 'running')) await this.dispatch(run);
+    for (const run of active.filter((r) => r.state !== 'running')) {
+      if (await this.lateRunStays(run)) await this.dispatch(run);
+    }
+  }
+
+  /** A stored run that never started: true when it still runs; otherwise it is recorded as missed or skipped. */
+  private async lateRunStays(run: Run): Promise<boolean> {
+    const { runs, config, clock, log } = this.deps;
+    // a run without its policy is skipped, saying so, when it executes
+    const policy = run.policy ? await config.policySpec(run.policy) : undefined;
+    if (!policy) return true;
+    const now = clock.now();
+    const at = new Date(run.scheduled_at);
+    const decision = judgeStoredRun({ schedule: policy.spec.schedule, at, now, catchUp: policy.spec.catch_up, paused: policy.spec.paused && run.trigger !== 'immediate' });
+    if (decision.run) {
+      if (decision.catchUp) await runs.update(run.id, { details: { ...run.details, catch_up: true, started_late_ms: now.getTime() - at.getTime() } });
+      return true;
+    }
+    await runs.transition(run.id, ['pending', 'waiting'], { state: decision.state, reason: decision.reason, finished_at: now });
+    log.info({ run: run.id, policy: run.policy }, `run ${run.id}, due at ${run.scheduled_at}, is not started late: ${decision.reason}`);
+    return false;
   }
 
   // ------------------------------------------------------------------------------------------------

@@ -49,3 +49,37 @@ export function decideDue(input: DueInput): DueDecision {
     skipped: missed.slice(0, -1).map((r) => ({ ...r, reason: 'missed' as const })),
   };
 }
+
+/** Why a scheduled time that passed while the daemon was down does not run. */
+export function missedReason(catchUp: 'once' | 'skip'): string {
+  return `the daemon was not running at the scheduled time${catchUp === 'skip' ? ' (catch_up: skip)' : '; only the latest missed run is caught up (catch_up: once)'}`;
+}
+
+export interface StoredRunInput {
+  schedule: Schedule;
+  /** when the stored run was due (its scheduled_at) */
+  at: Date;
+  now: Date;
+  catchUp: 'once' | 'skip';
+  paused?: boolean;
+  graceMs?: number;
+}
+
+export type StoredRunDecision =
+  | { run: true; catchUp: boolean }
+  | { run: false; state: 'missed' | 'skipped'; reason: string };
+
+/**
+ * A run stored but never started (pending or waiting when the daemon stopped), found at start-up or
+ * taken over from a daemon that is gone: judged like any missed time. Within the grace it runs; later,
+ * with `skip` it is missed, with `once` it runs as the catch-up only if no later scheduled time has
+ * passed since (the scheduler catches up the latest one instead).
+ */
+export function judgeStoredRun(input: StoredRunInput): StoredRunDecision {
+  if (input.paused) return { run: false, state: 'skipped', reason: 'the policy is paused' };
+  if (input.now.getTime() - input.at.getTime() <= (input.graceMs ?? DEFAULT_GRACE_MS)) return { run: true, catchUp: false };
+  if (input.catchUp === 'skip' || runsBetween(input.schedule, input.at, input.now).length > 0) {
+    return { run: false, state: 'missed', reason: missedReason(input.catchUp) };
+  }
+  return { run: true, catchUp: true };
+}

@@ -24,7 +24,7 @@ import type { Run, RunRepository } from '../engine/runs.js';
 import { describe, isAbort, type TaskGroup } from '../engine/tasks.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
-import { decideDue } from './due.js';
+import { decideDue, missedReason } from './due.js';
 
 export interface ScheduledJob {
   name: string;
@@ -250,10 +250,7 @@ export class Scheduler {
         trigger: 'scheduled',
         scheduled_at: s.at,
         state: s.reason === 'paused' ? 'skipped' : 'missed',
-        reason:
-          s.reason === 'paused'
-            ? 'the policy is paused'
-            : `the daemon was not running at the scheduled time${e.catchUp === 'skip' ? ' (catch_up: skip)' : '; only the latest missed run is caught up (catch_up: once)'}`,
+        reason: s.reason === 'paused' ? 'the policy is paused' : missedReason(e.catchUp),
       });
       if (s.at > latest) latest = s.at;
     }

@@ -3,6 +3,8 @@
 // data backup per cluster at a time, and the timeout flag.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../daemon/engine/index.js';
+import { RunRepository } from '../../daemon/engine/runs.js';
+import { openStore } from '../../daemon/store/index.js';
 import { startHarness, waitApplied, type Harness } from '../support/engine.js';
 
 let h: Harness | undefined;
@@ -158,6 +160,71 @@ describe('catch-up after a stopped daemon', () => {
       expect(friday?.state === 'running' || friday?.state === 'succeeded').toBe(true);
     });
   }
+});
+
+describe('a run stored but not started when the daemon stopped', () => {
+  /** Stops the daemon, stores a pending run due at `at` as if it had crashed right after, moves to `restartAt`, starts. */
+  async function crashWithPending(x: Harness, at: string, restartAt: string): Promise<number> {
+    await x.stopDaemon();
+    const store = await openStore({ url: 'sqlite:', dataDir: x.d.dataDir });
+    try {
+      const { run } = await new RunRepository(store.db, x.clock).create({ policy: 'p1', cluster: 'c1', kind: 'backup', type: 'full', trigger: 'scheduled', scheduled_at: new Date(at) });
+      await x.clock.set(new Date(restartAt));
+      await x.startDaemon();
+      await x.advance(1_000);
+      return run.id;
+    } finally {
+      await store.close();
+    }
+  }
+  const backups = (x: Harness) => x.statements.filter((s) => /^ALTER SYSTEM BACKUP/i.test(s)).length;
+
+  it('catch_up: skip — found three hours late: missed with the reason, nothing started', async () => {
+    h = await startHarness({ obVersion: '4.2.1', start: new Date('2025-03-03T00:00:00Z') });
+    await h.setup({ schedule: daily, catch_up: 'skip' });
+    await waitApplied(h);
+    const before = backups(h);
+    const id = await crashWithPending(h, '2025-03-03T02:00:00.000Z', '2025-03-03T05:00:00.000Z');
+    const run = await h.run(id);
+    expect([run.state, run.reason]).toEqual(['missed', 'the daemon was not running at the scheduled time (catch_up: skip)']);
+    expect(backups(h)).toBe(before);
+  });
+
+  it('catch_up: once — found three hours late and still the latest: runs as the catch-up', async () => {
+    h = await startHarness({ obVersion: '4.2.1', start: new Date('2025-03-03T00:00:00Z') });
+    await h.setup({ schedule: daily, catch_up: 'once' });
+    await waitApplied(h);
+    const id = await crashWithPending(h, '2025-03-03T02:00:00.000Z', '2025-03-03T05:00:00.000Z');
+    const run = await h.waitRun(id, (r) => r.state === 'succeeded');
+    expect(run.details).toMatchObject({ catch_up: true, started_late_ms: 3 * HOUR });
+    expect((await scheduledRuns(h)).map((r) => [r.scheduled_at, r.state])).toEqual([['2025-03-03T02:00:00.000Z', 'succeeded']]);
+  });
+
+  it('catch_up: once — found two days late: missed; only the latest time since is caught up', async () => {
+    h = await startHarness({ obVersion: '4.2.1', start: new Date('2025-03-03T00:00:00Z') });
+    await h.setup({ schedule: daily, catch_up: 'once' });
+    await waitApplied(h);
+    const before = backups(h);
+    await crashWithPending(h, '2025-03-03T02:00:00.000Z', '2025-03-05T05:00:00.000Z');
+    const runs = await scheduledRuns(h);
+    expect(runs.map((r) => [r.scheduled_at.slice(0, 10), r.trigger, r.state])).toEqual([
+      ['2025-03-03', 'scheduled', 'missed'],
+      ['2025-03-04', 'scheduled', 'missed'],
+      ['2025-03-05', 'catch_up', 'running'],
+    ]);
+    expect(runs[0]!.reason).toBe('the daemon was not running at the scheduled time; only the latest missed run is caught up (catch_up: once)');
+    expect((await h.waitRun(runs[2]!.id, (r) => r.state !== 'running')).state).toBe('succeeded');
+    expect(backups(h) - before).toBe(1);
+  });
+
+  it('found within the grace: runs on time', async () => {
+    h = await startHarness({ obVersion: '4.2.1', start: new Date('2025-03-03T00:00:00Z') });
+    await h.setup({ schedule: daily, catch_up: 'skip' });
+    await waitApplied(h);
+    const id = await crashWithPending(h, '2025-03-03T02:00:00.000Z', '2025-03-03T02:02:00.000Z');
+    const run = await h.waitRun(id, (r) => r.state === 'succeeded');
+    expect(run.details.catch_up).toBeUndefined();
+  });
 });
 
 describe('pause', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideDue } from '../../daemon/scheduler/due.js';
+import { decideDue, judgeStoredRun } from '../../daemon/scheduler/due.js';
 import { scheduleSpec, type Schedule } from '../../model/index.js';
 
 const weekly: Schedule = scheduleSpec.parse({
@@ -72,5 +72,38 @@ describe('decideDue', () => {
     const d = decideDue({ schedule: monthly, after: new Date('2027-01-31T03:00:00Z'), now: new Date('2027-03-31T03:00:10Z'), catchUp: 'skip' });
     expect(d.run).toEqual({ at: new Date('2027-03-31T03:00:00Z'), type: 'full', catchUp: false });
     expect(d.skipped).toEqual([]);
+  });
+});
+
+describe('judgeStoredRun (a run stored but never started, found later)', () => {
+  const at = monFull;
+  const minutes = (n: number) => new Date(at.getTime() + n * 60_000);
+
+  it('within the grace it runs, in both modes', () => {
+    for (const catchUp of ['once', 'skip'] as const) expect(judgeStoredRun({ schedule: weekly, at, now: minutes(4), catchUp })).toEqual({ run: true, catchUp: false });
+  });
+
+  it('later, with skip: missed, saying why', () => {
+    expect(judgeStoredRun({ schedule: weekly, at, now: minutes(180), catchUp: 'skip' })).toEqual({
+      run: false,
+      state: 'missed',
+      reason: 'the daemon was not running at the scheduled time (catch_up: skip)',
+    });
+  });
+
+  it('later, with once: the catch-up when it is still the latest scheduled time', () => {
+    expect(judgeStoredRun({ schedule: weekly, at, now: minutes(180), catchUp: 'once' })).toEqual({ run: true, catchUp: true });
+  });
+
+  it('with once, missed when a later scheduled time has passed since (that one is caught up instead)', () => {
+    expect(judgeStoredRun({ schedule: weekly, at, now: new Date(wedInc.getTime() + 60_000), catchUp: 'once' })).toEqual({
+      run: false,
+      state: 'missed',
+      reason: 'the daemon was not running at the scheduled time; only the latest missed run is caught up (catch_up: once)',
+    });
+  });
+
+  it('a paused policy: skipped', () => {
+    expect(judgeStoredRun({ schedule: weekly, at, now: minutes(1), catchUp: 'once', paused: true })).toEqual({ run: false, state: 'skipped', reason: 'the policy is paused' });
   });
 });
