@@ -123,9 +123,10 @@ export async function ensureBundle({ entry, name, cacheDir = CACHE_DIR }) {
   fs.mkdirSync(cacheDir, { recursive: true });
   if (!fs.existsSync(file)) writeAtomically(file, code.contents);
 
+  const finished = Date.now();
   const inputs = [...Object.keys(result.metafile.inputs), ...settingsFiles()].map((rel) => [rel, ...(statOf(rel) ?? [-1, -1])]);
   // a file saved during the build may be newer than what was bundled: keep this bundle for this run only
-  const settled = inputs.every(([, mtimeMs]) => mtimeMs >= 0 && mtimeMs < started);
+  const settled = inputs.every(([, mtimeMs]) => mtimeMs >= 0 && (mtimeMs < started || mtimeMs > finished));
   if (settled) writeAtomically(path.join(cacheDir, `${name}.json`), JSON.stringify({ bundle: bundleName, inputs }));
   prune(name, cacheDir, bundleName);
   return { file, built: true };
