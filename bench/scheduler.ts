@@ -6,9 +6,10 @@
 //
 // Each measurement runs in a child process of its own, so one does not inflate the other's RSS. The
 // daemon is measured twice, both applying the V8 settings of daemon/heap.ts at start as daemon/main.ts
-// does: as bin/obbackupd.js ships it (one esbuild bundle under plain node, built and cached by
-// bin/bundle.js, here with this file as the entry) and through tsx's loader (whose hooks run on a thread
-// with a heap of their own), the launcher's fallback when the bundle cannot be built.
+// does: as bin/obbackupd.js ships it (one esbuild bundle under plain node with the node flags of its
+// #! line, built and cached by bin/bundle.js, here with this file as the entry) and through tsx's loader
+// (whose hooks run on a thread with a heap of their own), the launcher's fallback when the bundle
+// cannot be built.
 // The clusters are unreachable addresses (nothing can run 10,000 OceanBase clusters here): due backups
 // are stored, dispatched and refused by their connect pre-check, and alarm evaluation does not read
 // clusters (readClusters: false); everything else is the daemon as it runs.
@@ -213,9 +214,15 @@ async function cronerChild(policies: number, seconds: number): Promise<CronerFig
   };
 }
 
+/** The node flags on the #! line of bin/obbackupd.js: what the shipped executable runs with. */
+function shippedNodeFlags(): string[] {
+  const shebang = fs.readFileSync(path.resolve(path.dirname(SELF), '../bin/obbackupd.js'), 'utf8').split('\n')[0]!;
+  return shebang.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 async function child(args: string[], bundle?: string): Promise<DaemonFigures | CronerFigures> {
   const tsx = path.resolve(path.dirname(SELF), '../node_modules/.bin/tsx');
-  const [cmd, argv] = bundle ? [process.execPath, [bundle, ...args]] : [tsx, [SELF, ...args]];
+  const [cmd, argv] = bundle ? [process.execPath, [...shippedNodeFlags(), bundle, ...args]] : [tsx, [SELF, ...args]];
   const { stdout } = await run$(cmd, argv, { maxBuffer: 16 * MiB, timeout: 3 * 3_600_000 });
   const line = stdout.trim().split('\n').pop()!;
   return JSON.parse(line) as DaemonFigures | CronerFigures;

@@ -79,3 +79,12 @@ describe('ensureBundle', () => {
     expect(fs.existsSync(path.join(cacheDir, 'app.json'))).toBe(false);
   });
 });
+
+describe('bin/obbackupd.js', () => {
+  it('starts node with the V8 settings of daemon/heap.ts (they only take effect on the command line)', async () => {
+    const { DAEMON_V8_FLAGS } = await import('../../daemon/heap.js');
+    const shebang = fs.readFileSync(new URL('../../bin/obbackupd.js', import.meta.url), 'utf8').split('\n')[0]!;
+    expect(shebang).toMatch(/^#!\/usr\/bin\/env -S node /);
+    expect(shebang.split(' ').filter((word) => word.startsWith('--'))).toEqual(DAEMON_V8_FLAGS);
+  });
+});
