@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DAEMON_V8_FLAGS } from '../daemon/heap.js';
 import { startObSim, type ObSim } from '../simulator/ob/index.js';
 import { startOssSim, type OssSim } from '../simulator/oss/index.js';
 import { findOnPath, installProvider, ProviderInstallError } from './provider-install.js';
@@ -471,7 +472,8 @@ class Demo {
     for (const k of Object.keys(env)) if (k.startsWith('OBBACKUP_')) delete env[k];
     const { child, exited } = this.spawnLogged(
       process.execPath,
-      [join(REPO_ROOT, 'bin', 'obbackupd.js'), '--listen', '127.0.0.1:0', '--data-dir', this.l.daemonDir],
+      // The same V8 flags as the executable's #! line, which `node script` would skip.
+      [...DAEMON_V8_FLAGS, join(REPO_ROOT, 'bin', 'obbackupd.js'), '--listen', '127.0.0.1:0', '--data-dir', this.l.daemonDir],
       { cwd: this.l.dir, env, log: this.l.daemonLog },
     );
     let stderrTail = '';
