@@ -2,12 +2,12 @@
 // obbackupd, deploys the quickstart with cdktf, backs up, prints the status, stops everything and exits 0
 // only when the backup succeeded; offline (in a network namespace with only loopback, where the machine
 // allows one). Also: a refused work directory and a missing tool are one line and exit 1.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { offlinePrefix, REPO_ROOT } from '../support/example-app.js';
+import { runCommand } from '../support/run.js';
 
 interface DemoRun {
   code: number | null;
@@ -17,19 +17,7 @@ interface DemoRun {
 
 function runDemo(args: string[], env: NodeJS.ProcessEnv = process.env, prefix: string[] = []): Promise<DemoRun> {
   const command = [...prefix, process.execPath, join(REPO_ROOT, 'bin', 'obbackup.js'), 'demo', ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, command.slice(1), {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCommand(command, { cwd: REPO_ROOT, env });
 }
 
 const STACK_FRAME = /^\s+at .+[:(]\d+/m;

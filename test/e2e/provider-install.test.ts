@@ -2,7 +2,6 @@
 // terraform binary init offline (inside a network namespace with only loopback where the machine allows
 // one) and plan/apply against a real obbackupd; a changed build installed on top leaves the locked
 // configuration working and `terraform init -upgrade` moves it to the new build.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProviderInstall } from '../../cli/provider-install.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { offlinePrefix } from '../support/example-app.js';
+import { runCommand } from '../support/run.js';
 
 const SOURCE = 'obbackup.local/oceanbase/obbackup';
 
@@ -74,15 +74,7 @@ function terraform(args: string[], options: { offline?: boolean; cwd?: string; e
   };
   delete env.TF_LOG;
   const command = [...(options.offline ? offlinePrefix() : []), 'terraform', args[0]!, '-no-color', ...args.slice(1)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, command.slice(1), { cwd: options.cwd ?? workdir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCommand(command, { cwd: options.cwd ?? workdir, env });
 }
 
 beforeAll(async () => {

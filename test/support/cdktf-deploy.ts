@@ -1,11 +1,12 @@
 // Drives an example through `cdktf deploy` / `terraform plan` / `cdktf destroy` the way a user does, from a
 // copy outside the repository, against the provider bundled into a filesystem mirror of this test run.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProvider, installPackage } from '../../provider/build.js';
 import { cdktfEnv, copyExample, runCdktf, type ExampleCopy, type ExampleName, type RunResult } from './example-app.js';
+import { runCommand } from './run.js';
 
 /** Fails with a clear message when terraform is not on PATH: these tests are never skipped. */
 export function requireTerraform(): string {
@@ -103,13 +104,5 @@ export function exampleProject(name: ExampleName, mirrorDir: string, settings: R
 }
 
 function runTerraform(cwd: string, args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('terraform', args, { cwd, env: { ...env, TF_IN_AUTOMATION: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCommand(['terraform', ...args], { cwd, env: { ...env, TF_IN_AUTOMATION: '1' } });
 }

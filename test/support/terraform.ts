@@ -1,17 +1,12 @@
 // Runs the real terraform binary against the bundled provider installed in a temporary filesystem mirror.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProvider, cliConfigSnippet, installPackage } from '../../provider/build.js';
 import type { ProviderPackage } from '../../provider/build.js';
+import { startCommand, type CommandResult } from './run.js';
 
-export interface TerraformResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+export type TerraformResult = CommandResult;
 
 export interface TerraformWorkspace {
   root: string;
@@ -44,19 +39,9 @@ export async function createTerraformWorkspace(env: NodeJS.ProcessEnv = {}): Pro
   };
   delete baseEnv.TF_LOG;
   const start = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
-    const started = performance.now();
     // -no-color goes after the (sub)command: `state rm -no-color ADDR`, `plan -no-color`.
     const at = ['state', 'providers', 'workspace'].includes(args[0]) ? 2 : 1;
-    const child = spawn('terraform', [...args.slice(0, at), '-no-color', ...args.slice(at)], { cwd: workdir, env: { ...baseEnv, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const done = new Promise<TerraformResult>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - started }));
-    });
-    return { child, done };
+    return startCommand(['terraform', ...args.slice(0, at), '-no-color', ...args.slice(at)], { cwd: workdir, env: { ...baseEnv, ...extraEnv } });
   };
   return {
     root,
