@@ -3,10 +3,11 @@
 //
 //   npx tsx bench/secondary-copy.ts [--size-mib 1024] [--dir /path/on/the/disk] [--rounds 3]
 //
-// Both sides end durable: the daemon fsyncs each file before giving it its name, so `cp -r` is timed
-// together with the `sync` that makes its copy durable too; `cp -r` alone is printed as well. The daemon
-// also computes every file's sha256 (in worker threads) and checks sizes; cp does neither. CPU seconds
-// of both sides are printed too: on a shared machine they say more than wall time.
+// Both sides end durable: the daemon fsyncs every file and directory it wrote before the copy reports
+// success, so `cp -r` is timed together with the `sync` that makes its copy durable too; `cp -r` alone is
+// printed as well. The daemon also verifies every file (xxh3 of the source and of the file written, in
+// worker threads) and checks sizes; cp does neither. CPU seconds of both sides are printed too: on a
+// shared machine they say more than wall time.
 import { execFile } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
@@ -159,7 +160,7 @@ export async function run(
       cp_cpu_s: cpCpu.length ? median(cpCpu) : null,
     };
     log(
-      `secondary copy, ${mib.toFixed(0)} MiB in ${files} files (file→file, sha256 of each file, fsync per file), median of ${rounds} rounds:\n` +
+      `secondary copy, ${mib.toFixed(0)} MiB in ${files} files (file→file, each file's xxh3 checked against the source, fsync of all before done), median of ${rounds} rounds:\n` +
         `  daemon copy      ${result.daemon_mib_s.toFixed(0)} MiB/s\n` +
         `  cp -r + sync     ${result.cp_sync_mib_s.toFixed(0)} MiB/s   ratio ${result.ratio.toFixed(2)}x (goal >= 0.8x)\n` +
         `  cp -r (no sync)  ${result.cp_mib_s.toFixed(0)} MiB/s   ratio ${result.ratio_cp_only.toFixed(2)}x\n` +

@@ -27,8 +27,8 @@ export interface CopiedObject {
   key: string;
   size: number;
   action: 'copied' | 'skipped';
-  /** sha256 (hex) of the bytes written, for file targets. */
-  sha256?: string;
+  /** xxh3 (16 hex digits) of the bytes written, for file targets. */
+  xxh3?: string;
   /** ETag of the stored object, for OSS targets. */
   etag?: string;
 }
@@ -41,10 +41,11 @@ export interface CopyOptions {
   /** Objects copied at once (default 4). */
   concurrency?: number;
   /**
-   * Every copy is checked as it streams: the byte count against the listed size, the source's MD5 when
-   * OSS holds one, and for OSS targets the MD5 of every PUT and part against the ETag the endpoint
-   * computed. A file target's sha256 is computed from the bytes written. `readBack` also reads each file
-   * written back and compares its sha256: an audit that doubles the reading.
+   * Every copy is checked: the byte count against the listed size, the source's MD5 when OSS holds one,
+   * for OSS targets the MD5 of every PUT and part against the ETag the endpoint computed, and for
+   * file→file copies (made by the kernel) the xxh3 of the file written against the source's. A file
+   * target's xxh3 of a streamed copy is computed from the bytes written; `readBack` also reads each
+   * streamed file back and compares it: an audit that doubles the reading.
    */
   readBack?: boolean;
   /** Further attempts of an object after a network or server failure (default 2). */
@@ -92,7 +93,7 @@ async function multipartEtagOf(storage: Storage, key: string, size: number, part
 /**
  * Whether `target` already holds the same bytes as `source`. Sizes first; then the cheapest checksum
  * both sides can give: ETags when both are OSS, one side's MD5 when OSS vouches for it, the multipart
- * ETag the target was written with, and otherwise sha256 of both, read back.
+ * ETag the target was written with, and otherwise xxh3 of both, read back.
  */
 export async function sameContent(
   sourceStorage: Storage,
@@ -116,7 +117,7 @@ export async function sameContent(
       return (await multipartEtagOf(sourceStorage, source.key, source.size, partSize)) === target.etag;
     }
   }
-  const [a, b] = await Promise.all([sourceStorage.digest(source.key, 'sha256'), targetStorage.digest(target.key, 'sha256')]);
+  const [a, b] = await Promise.all([sourceStorage.digest(source.key, 'xxh3'), targetStorage.digest(target.key, 'xxh3')]);
   return a === b;
 }
 
@@ -188,10 +189,10 @@ async function verifyCopy(object: StoredObject, target: Storage, targetKey: stri
     throw new StorageError('verification_failed', target.label, 'verify', targetKey, `holds ${stored?.size ?? 'no'} bytes after the copy, expected ${object.size}`);
   }
   // OSS targets had the MD5 of every byte checked as they arrived (write compares the returned ETags);
-  // on request a file target is read back and compared with the sha256 of what was written.
-  if (readBack && receipt.sha256 !== undefined) {
-    const readBack = await target.digest(targetKey, 'sha256');
-    if (readBack !== receipt.sha256) {
+  // on request a file target is read back and compared with the checksum of what was written.
+  if (readBack && receipt.xxh3 !== undefined) {
+    const readBack = await target.digest(targetKey, 'xxh3');
+    if (readBack !== receipt.xxh3) {
       throw new StorageError('verification_failed', target.label, 'verify', targetKey, 'the bytes read back differ from the bytes written');
     }
   }
@@ -211,9 +212,13 @@ export async function copyOneObject(
   if (!object) return undefined;
   const targetKey = options.targetKey ?? key;
   const present = await target.stat(targetKey);
-  if (present && (await sameContent(source, object, target, present))) return { key, size: object.size, action: 'skipped' };
+  if (present && (await sameContent(source, object, target, present))) {
+    await target.flush([targetKey]);
+    return { key, size: object.size, action: 'skipped' };
+  }
   const receipt = await copyObject(source, object, target, targetKey, options.readBack ?? false, undefined);
-  return { key, size: object.size, action: 'copied', sha256: receipt.sha256, etag: receipt.etag };
+  await target.flush([targetKey]);
+  return { key, size: object.size, action: 'copied', xxh3: receipt.xxh3, etag: receipt.etag };
 }
 
 /** Removes what interrupted writes left in the target (partial files, multipart uploads in progress). */
@@ -285,7 +290,7 @@ export async function copyTree(source: Storage, target: Storage, options: CopyOp
           }
           progress.copied_objects += 1;
           progress.copied_bytes += object.size;
-          options.onObject?.({ key: object.key, size: object.size, action: 'copied', sha256: receipt.sha256, etag: receipt.etag });
+          options.onObject?.({ key: object.key, size: object.size, action: 'copied', xxh3: receipt.xxh3, etag: receipt.etag });
         }
         options.onProgress?.({ ...progress });
       } catch (error) {
@@ -295,6 +300,9 @@ export async function copyTree(source: Storage, target: Storage, options: CopyOp
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, objects.length)) }, worker));
   if (failure !== undefined) throw failure;
+  // Durable before it is reported done; skipped objects too, as an interrupted earlier copy may have
+  // given them their names without a sync.
+  await target.flush(objects.map((object) => targetPrefix + object.key.slice(sourcePrefix.length)));
   return { ...progress, duration_ms: Date.now() - started };
 }
 

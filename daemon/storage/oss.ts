@@ -1,6 +1,7 @@
 // OSS storage through ali-oss: `bucket/prefix` at an endpoint, signed with an AccessKey pair.
 import OSS from 'ali-oss';
 import { createHash } from 'node:crypto';
+import { createChecksum } from './checksum.js';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable, Transform } from 'node:stream';
@@ -338,14 +339,17 @@ export class OssStorage implements Storage {
       // OSS computed this MD5 itself when the object was written whole.
       if (object.ossType === 'Normal' && object.etag && /^[0-9A-F]{32}$/.test(object.etag)) return object.etag.toLowerCase();
     }
-    const hash = createHash(algorithm);
+    const hash = createChecksum(algorithm);
     try {
       for await (const chunk of await this.read(key)) hash.update(chunk as Buffer);
     } catch (error) {
       throw this.error('read', key, error);
     }
-    return hash.digest('hex');
+    return hash.digest();
   }
+
+  /** An object is durable once its PUT (or the completion of its upload) was acknowledged. */
+  async flush(): Promise<void> {}
 
   async delete(key: string): Promise<void> {
     try {

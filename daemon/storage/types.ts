@@ -34,8 +34,8 @@ export interface StoredObject {
 /** What a write stored, as checked on the way in. */
 export interface WriteReceipt {
   size: number;
-  /** sha256 (hex) of the bytes written: file storage. */
-  sha256?: string;
+  /** xxh3 (16 hex digits) of the bytes written, checked against the source where the copy was made: file storage. */
+  xxh3?: string;
   /** The ETag the endpoint returned, already checked against the MD5 of what was sent: OSS. */
   etag?: string;
 }
@@ -52,7 +52,7 @@ export interface StorageUsage {
   used_percent: number | null;
 }
 
-export type DigestAlgorithm = 'sha256' | 'md5';
+export type DigestAlgorithm = 'xxh3' | 'sha256' | 'md5';
 
 export interface Storage {
   readonly type: 'file' | 'oss';
@@ -69,6 +69,11 @@ export interface Storage {
   /** Hash of an object's bytes, read back from the storage (hex, lower case). */
   digest(key: string, algorithm: DigestAlgorithm): Promise<string>;
   delete(key: string): Promise<void>;
+  /**
+   * Makes the given objects durable: file storage fsyncs the files and their directories (a bulk copy
+   * writes without a sync per file and calls this once at the end); an OSS write is durable when acknowledged.
+   */
+  flush(keys: Iterable<string>): Promise<void>;
   /** Deletes every object under `prefix` (and, for OSS, uploads in progress there). */
   deletePrefix(prefix: string): Promise<{ objects: number; bytes: number }>;
   usage(): Promise<StorageUsage>;

@@ -20,6 +20,8 @@ import {
   type StorageOptions,
 } from '../../daemon/storage/index.js';
 import { startOssSim, type OssSim } from '../../simulator/oss/index.js';
+import { xxh3Hex } from '../../daemon/storage/checksum.js';
+import { xxh3 } from '@node-rs/xxhash';
 
 const ID = 'LTAI5tStorageTestKey';
 const SECRET = 'storage-test-secret-9f8e7d6c5b4a';
@@ -272,13 +274,13 @@ describe('copying a tree', () => {
     await expectTreeInDirectory(join(work, 'restored'));
 
     const written = new Map<string, string | undefined>();
-    const fileToFile = await copyTree(primary, fileSecondary, { readBack: true, onObject: (o) => written.set(o.key, o.sha256) });
+    const fileToFile = await copyTree(primary, fileSecondary, { readBack: true, onObject: (o) => written.set(o.key, o.xxh3) });
     expect(fileToFile.copied_objects).toBe(tree.size);
-    for (const [key, data] of tree) expect(written.get(key)).toBe(createHash('sha256').update(data).digest('hex'));
+    for (const [key, data] of tree) expect(written.get(key)).toBe(xxh3Hex(xxh3.xxh64(data)));
     await expectTreeInDirectory(join(work, 'file-secondary'));
     expect(await leftoverPartials(join(work, 'file-secondary'))).toEqual([]);
 
-    // Copied again, everything is recognised as present: by ETag, multipart ETag, MD5 or sha256.
+    // Copied again, everything is recognised as present: by ETag, multipart ETag, MD5 or xxh3.
     for (const [from, to] of [[primary, ossPrimary], [ossPrimary, ossSecondary], [ossSecondary, restored], [primary, fileSecondary]] as const) {
       const again = await copyTree(from, to);
       expect(again).toMatchObject({ copied_objects: 0, skipped_objects: tree.size, skipped_bytes: total });
@@ -380,10 +382,25 @@ describe('copying a tree', () => {
     await writeFile(partial, randomBytes(1000));
     expect((await collect(target)).length).toBe(2);
 
+    // The resumed copy makes every file durable before it reports success, the two it skipped included.
+    const flushed: string[] = [];
+    const flush = target.flush.bind(target);
+    target.flush = async (keys) => {
+      flushed.push(...keys);
+      return flush(keys);
+    };
     const resumed = await copyTree(openStorage(fileConfig(source)), target);
     expect(resumed).toMatchObject({ skipped_objects: 2, copied_objects: tree.size - 2 });
+    expect(flushed.sort()).toEqual([...tree.keys()].sort());
     await expectTreeInDirectory(dir);
     expect(await leftoverPartials(dir)).toEqual([]);
+  });
+
+  it('names the file a flush could not make durable', async () => {
+    const target = await makeDir(join(work, 'flush-missing'));
+    const error = await failure(target.flush(['backup_set_9/absent']));
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error.message).toMatch(/^flush "backup_set_9\/absent" on file:\/\/.*flush-missing failed: no such file or directory$/);
   });
 
   it('resumes a download from OSS that was truncated', async () => {
