@@ -4,6 +4,12 @@ import { scheduleSpec, timeOfDay } from './schedule.js';
 
 export const MODES = ['physical', 'logical'] as const;
 export const CATCH_UP = ['once', 'skip'] as const;
+/**
+ * OceanBase 3.x backs up the last major compaction, which must be newer than the log archive start and
+ * the previous backup. "require": a full without one fails its pre-check (OCP's behaviour); "trigger":
+ * the run sends MAJOR FREEZE and waits for the merge first. 4.x has no such requirement: no effect there.
+ */
+export const COMPACTION_BEFORE_FULL = ['require', 'trigger'] as const;
 
 /** OceanBase accepts a log piece switch interval of 1 to 7 days. */
 const pieceSwitchInterval = z.string().regex(/^[1-7]d$/, 'must be "1d" to "7d" (OceanBase accepts 1 to 7 days)');
@@ -60,6 +66,7 @@ export const policySpec = z
     secondary: secondarySpec,
     paused: z.boolean().default(false),
     catch_up: z.enum(CATCH_UP, { message: 'must be "once" or "skip"' }).default('once'),
+    compaction_before_full: z.enum(COMPACTION_BEFORE_FULL, { message: 'must be "require" or "trigger"' }).default('require'),
   })
   .superRefine((p, ctx) => {
     const fail = (path: Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path, message });

@@ -12,9 +12,13 @@
  * A lost connection mid-poll is retried with the same cadence; after lostLimitMs (default 30 min)
  * without an answer the run fails with the last error. After data_backup_timeout_minutes the run gets
  * `timed_out_at` (for the timeout alarm) and keeps running.
+ *
+ * 3.x fulls with the policy's compaction_before_full "trigger": when the compaction pre-check fails, the
+ * run sends MAJOR FREEZE (once no merge is running) and polls `__all_zone` (compactionPollMs, ×1.5 up to
+ * 60 s) until the merge is done; past compactionWaitMs (default 3 h) the run fails without starting.
  */
 import type { Logger } from '../log.js';
-import { ObError, type BackupJob, type JobMarks, type JobRef, type ObDriver } from '../oceanbase/index.js';
+import { ObError, type BackupJob, type CompactionStatus, type JobMarks, type JobRef, type ObDriver } from '../oceanbase/index.js';
 import { judgeStoredRun } from '../scheduler/due.js';
 import { logicalNotAvailable, waitArchiveDoing } from './apply.js';
 import type { Clock } from './clock.js';
@@ -26,6 +30,7 @@ import {
   checkFullBeforeIncremental,
   checkNoRunningBackup,
   checkStorage,
+  COMPACTION_NEEDED,
   type PrecheckResult,
 } from './prechecks.js';
 import type { Run, RunJob, RunRepository } from './runs.js';
@@ -40,6 +45,10 @@ export interface BackupOptions {
   archiveWaitMs?: number;
   /** how long to look for the job a BACKUP statement created */
   findJobMs?: number;
+  /** 3.x, compaction_before_full "trigger": how long a run waits for the merge of its MAJOR FREEZE */
+  compactionWaitMs?: number;
+  /** first look at the merge after this long, then ×1.5 up to 60 s */
+  compactionPollMs?: number;
 }
 
 /** A refused "backup now": the API answers with `status` and `message`. */
@@ -93,6 +102,8 @@ export class BackupService {
       lostLimitMs: options.lostLimitMs ?? 30 * 60_000,
       archiveWaitMs: options.archiveWaitMs ?? 30 * 60_000,
       findJobMs: options.findJobMs ?? 60_000,
+      compactionWaitMs: options.compactionWaitMs ?? 3 * 3_600_000,
+      compactionPollMs: options.compactionPollMs ?? 10_000,
     };
   }
 
@@ -148,7 +159,7 @@ export class BackupService {
         ob_version: driver.identity.version,
         details: { prechecked: true, requested_type: type },
       });
-      for (const c of checks) await runs.addStep(run.id, `precheck:${c.name}`, c.ok ? 'succeeded' : 'skipped', c.ok ? c.message : `${c.message}; the run starts it and waits for DOING`);
+      for (const c of checks) await runs.addStep(run.id, `precheck:${c.name}`, c.ok ? 'succeeded' : 'skipped', c.ok ? c.message : `${c.message}; ${remedyOf(c)}`);
       this.busy.set(clusterName, run.id);
       handedOver = true;
       this.spawnExecute(run.id, clusterName);
@@ -172,7 +183,7 @@ export class BackupService {
       () => checkNoRunningBackup(driver),
     ];
     if (type === 'incremental') checks.push(() => checkFullBeforeIncremental(driver, targets));
-    if (driver.major === 3 && type === 'full') checks.push(() => checkCompaction(driver));
+    if (driver.major === 3 && type === 'full') checks.push(() => checkCompaction(driver, { canTrigger: policy.spec.compaction_before_full === 'trigger' }));
     return checks;
   }
 
@@ -314,8 +325,11 @@ export class BackupService {
       const checks = this.fastChecks(driver, policy, targets, type);
       for (const check of checks) {
         const result = await check();
-        if (result.name === 'log_archive' && !result.ok && result.startable) {
-          const ok = await this.startArchiveAndWait(runId, driver, targets, result, signal);
+        if (!result.ok && result.startable) {
+          const ok =
+            result.name === 'compaction'
+              ? await this.compactAndWait(runId, driver, result, signal)
+              : await this.startArchiveAndWait(runId, driver, targets, result, signal);
           if (!ok) return;
           continue;
         }
@@ -390,6 +404,67 @@ export class BackupService {
     await runs.finishStep(step, 'failed', message);
     await this.fail(runId, message);
     return false;
+  }
+
+  /**
+   * compaction_before_full "trigger" (3.x): MAJOR FREEZE once no merge runs, then waits for the merge to be
+   * done in every zone and checks again. A merge that finished meanwhile (someone else's) is enough.
+   */
+  private async compactAndWait(runId: number, driver: ObDriver, check: PrecheckResult, signal: AbortSignal): Promise<boolean> {
+    const { runs, clock, tasks } = this.deps;
+    const step = await runs.addStep(runId, 'precheck:compaction', 'running', `${check.reason ?? check.message}; triggering a major compaction and waiting for its merge`);
+    const startedAt = clock.now().getTime();
+    const deadline = startedAt + this.opts.compactionWaitMs;
+    const waited = () => describeWait(clock.now().getTime() - startedAt);
+    const failWith = async (message: string, reason?: string) => {
+      await runs.finishStep(step, 'failed', message);
+      if (reason) await runs.update(runId, { reason });
+      await this.fail(runId, message);
+      return false;
+    };
+    let interval = this.opts.compactionPollMs;
+    /** the frozen version before our MAJOR FREEZE; undefined until it is sent */
+    let frozenBefore: string | null | undefined;
+    for (;;) {
+      const [status] = await driver.getCompaction();
+      if (!status) return failWith(`${COMPACTION_NEEDED}: the compaction state cannot be read`);
+      if (status.error) {
+        return failWith(`${COMPACTION_NEEDED}: the major compaction reported an error (is_merge_error); an operator must clear it before a full backup`, 'the last major compaction reported an error');
+      }
+      if (status.idle && frozenBefore === undefined) {
+        const again = await checkCompaction(driver);
+        if (again.ok) {
+          await runs.finishStep(step, 'succeeded', `a major compaction finished meanwhile (version ${status.frozenVersion}); ${again.message}`);
+          return true;
+        }
+        try {
+          await driver.majorFreeze();
+          frozenBefore = status.frozenVersion;
+          await runs.noteStep(step, `MAJOR FREEZE sent (frozen version was ${status.frozenVersion ?? 'none'}); waiting for the merge`);
+        } catch (err) {
+          // 4023: a merge started in between; wait for it and look again
+          if (!(err instanceof ObError && err.code === 4023)) throw err;
+          await runs.noteStep(step, 'a major compaction started meanwhile; waiting for it to finish');
+        }
+      } else if (status.idle && status.frozenVersion !== frozenBefore) {
+        const after = await checkCompaction(driver);
+        if (!after.ok) return failWith(`${COMPACTION_NEEDED}: ${after.reason ?? after.message}`, after.reason);
+        await runs.finishStep(step, 'succeeded', `major compaction to version ${status.frozenVersion} merged in every zone after ${waited()}`);
+        return true;
+      } else {
+        const whose = frozenBefore === undefined ? 'a major compaction already running' : 'the major compaction';
+        await runs.noteStep(step, `waiting for ${whose} (${mergeState(status)}), ${waited()} so far`);
+      }
+      const now = clock.now().getTime();
+      if (now >= deadline) {
+        return failWith(
+          `the major compaction did not finish within ${describeWait(this.opts.compactionWaitMs)} (${mergeState(status)}); the full backup was not started`,
+          'the major compaction did not finish in time',
+        );
+      }
+      await tasks.sleep(Math.min(interval, deadline - now), signal);
+      interval = Math.min(Math.round(interval * 1.5), 60_000);
+    }
   }
 
   private async findJobs(driver: ObDriver, marks: JobMarks, targets: Targets, signal: AbortSignal): Promise<BackupJob[]> {
@@ -578,6 +653,19 @@ export class BackupService {
     this.deps.log.info({ run: runId }, `run ${runId}: re-attached to ${describeJobs(jobs)}`);
     await this.track(runId, cluster, jobs, signal);
   }
+}
+
+/** What a "backup now" run does about a pre-check it can fix (`startable`). */
+function remedyOf(check: PrecheckResult): string {
+  return check.name === 'compaction' ? 'the run triggers a major compaction and waits for its merge' : 'the run starts it and waits for DOING';
+}
+
+function mergeState(c: CompactionStatus): string {
+  return `frozen version ${c.frozenVersion ?? 'none'}, last merged ${c.lastMergedVersion ?? 'none'}, ${c.status}`;
+}
+
+function describeWait(ms: number): string {
+  return ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
 }
 
 async function targetsOf(driver: ObDriver): Promise<Targets> {

@@ -6,7 +6,8 @@
  *   checkArchive(driver, targets)                log archive DOING (`startable`: off, and the policy may start it)
  *   checkNoRunningBackup(driver)                 no data backup job running on the cluster
  *   checkFullBeforeIncremental(driver, targets)  a successful full at the current destination
- *   checkCompaction(driver)                      3.x: a major compaction newer than the archive start and the last backup
+ *   checkCompaction(driver, { canTrigger })      3.x: a major compaction newer than the archive start and the last backup
+ *                                                (`startable` with canTrigger: a MAJOR FREEZE and its merge would fix it)
  */
 import { compactionNeededReason, type BackupSet, type ObDriver } from '../oceanbase/index.js';
 import { openStorage } from '../storage/index.js';
@@ -23,7 +24,10 @@ export interface PrecheckResult {
   name: PrecheckName;
   ok: boolean;
   message: string;
-  /** log_archive only: not DOING, but starting it (and waiting) would fix it */
+  /**
+   * The run can fix it: log_archive not DOING (start it and wait); compaction missing with the policy's
+   * compaction_before_full "trigger" (MAJOR FREEZE and wait for the merge)
+   */
   startable?: boolean;
   /** compaction only: why one is needed */
   reason?: string;
@@ -100,8 +104,12 @@ function samePath(a: string, b: string): boolean {
   return strip(a) === strip(b);
 }
 
-/** 3.x only: the full backup takes the last major freeze, which must be newer than the archive start and the last backup. */
-export async function checkCompaction(driver: ObDriver): Promise<PrecheckResult> {
+/**
+ * 3.x only: the full backup takes the last major freeze, which must be newer than the archive start and the
+ * last backup. `canTrigger`: a missing or running compaction is `startable` (a merge error is not: an
+ * operator must clear it).
+ */
+export async function checkCompaction(driver: ObDriver, opts: { canTrigger?: boolean } = {}): Promise<PrecheckResult> {
   const [compaction] = await driver.getCompaction();
   const archive = (await driver.getArchiveStatus()).find((r) => r.tenant === null);
   const sets = (await driver.listBackupSets()).filter((s) => s.copyId === 0 && s.status === 'success');
@@ -110,5 +118,6 @@ export async function checkCompaction(driver: ObDriver): Promise<PrecheckResult>
     ? compactionNeededReason({ compaction, archiveStartedAt: archive?.startedAt ?? null, lastBackupStartedAt })
     : 'the compaction state cannot be read';
   if (reason === null) return pass('compaction', 'a major compaction newer than the log archive start and the last backup exists');
-  return fail('compaction', COMPACTION_NEEDED, { reason });
+  const fixable = opts.canTrigger === true && compaction !== undefined && !compaction.error;
+  return fail('compaction', COMPACTION_NEEDED, fixable ? { reason, startable: true } : { reason });
 }

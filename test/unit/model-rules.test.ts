@@ -227,6 +227,14 @@ describe('policy rules', () => {
     expect(valid('policy', policy({ catch_up: 'skip' })).catch_up).toBe('skip');
   });
 
+  it('compaction_before_full is require or trigger, default require', () => {
+    expect(issues('policy', policy({ compaction_before_full: 'always' }))).toEqual([
+      { path: 'compaction_before_full', message: 'must be "require" or "trigger"' },
+    ]);
+    expect(valid('policy', policy()).compaction_before_full).toBe('require');
+    expect(valid('policy', policy({ compaction_before_full: 'trigger' })).compaction_before_full).toBe('trigger');
+  });
+
   it('log piece switch interval is 1d-7d', () => {
     for (const piece_switch_interval of ['0d', '8d', '1h', '1']) {
       expect(issues('policy', policy({ log_archive: { piece_switch_interval } }))).toEqual([
