@@ -123,6 +123,13 @@ export interface BackupPolicyProps {
    */
   readonly catchUp?: 'once' | 'skip';
   /**
+   * OceanBase 3.x: a full backup needs a major compaction newer than the log archive start and the last
+   * backup. 'require': the full fails its pre-check without one; 'trigger': the run starts one (MAJOR
+   * FREEZE) and waits for it. No effect on 4.x, which has no such requirement.
+   * @default 'require'
+   */
+  readonly compactionBeforeFull?: 'require' | 'trigger';
+  /**
    * Provider configuration to use.
    * @default the stack's default obbackup provider
    */
@@ -161,6 +168,7 @@ export class BackupPolicy extends Construct {
       },
       paused: props.paused,
       catch_up: props.catchUp,
+      compaction_before_full: props.compactionBeforeFull,
     };
     const schedule = (s: Schedule) => ({ period: s.period, time: s.time, timezone: s.timezone, days: s.days.map((d) => ({ ...d })) });
     this.resource = new Policy(this, 'Default', {
@@ -185,6 +193,7 @@ export class BackupPolicy extends Construct {
       },
       paused: spec.paused,
       catchUp: spec.catch_up,
+      compactionBeforeFull: spec.compaction_before_full,
       provider: props.provider,
     });
     validateWithModel(this, 'policy', () => spec as Record<string, unknown>);

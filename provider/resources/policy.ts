@@ -91,6 +91,12 @@ export const policyResource = specResource({
       ),
       paused: attr.bool({ optional: true, computed: true, description: 'Pause scheduled runs (default false).' }),
       catch_up: attr.string({ optional: true, computed: true, description: '"once" (default): run one missed backup after downtime; "skip".' }),
+      compaction_before_full: attr.string({
+        optional: true,
+        computed: true,
+        description:
+          'OceanBase 3.x: a full backup needs a major compaction newer than the log archive start and the last backup. "require" (default): the full fails its pre-check without one; "trigger": the run starts one (MAJOR FREEZE) and waits for it. No effect on 4.x, which has no such requirement.',
+      }),
       next_runs: attr.list(t.object({ at: t.string, type: t.string }), {
         computed: true,
         description: `The next ${NEXT_RUN_COUNT} scheduled data backups (UTC time, type).`,

@@ -141,6 +141,7 @@ describe('BackupPolicy', () => {
         secondary: { storage: dr, retentionDays: 30, schedule: Schedule.weekly({ full: ['sunday'], incremental: [] }) },
         paused: true,
         catchUp: 'skip',
+        compactionBeforeFull: 'trigger',
       });
     });
     const policy = json.resource.obbackup_policy.full;
@@ -153,6 +154,7 @@ describe('BackupPolicy', () => {
       secondary: { enabled: true, storage: '${obbackup_storage.dr.name}', retention_days: 30 },
       paused: true,
       catch_up: 'skip',
+      compaction_before_full: 'trigger',
     });
     expect(json).toMatchSnapshot();
   });

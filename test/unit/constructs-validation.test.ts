@@ -161,6 +161,12 @@ const cases: RuleCase[] = [
   policyCase('policy name format', () => ({ name: 'nightly backup' }), { name: 'nightly backup' }, 'name'),
   policyCase('mode physical or logical (untyped callers)', () => ({ mode: 'snapshot' as never }), { mode: 'snapshot' }, 'mode'),
   policyCase('catch_up once or skip (untyped callers)', () => ({ catchUp: 'always' as never }), { catch_up: 'always' }, 'catch_up'),
+  policyCase(
+    'compaction_before_full require or trigger (untyped callers)',
+    () => ({ compactionBeforeFull: 'always' as never }),
+    { compaction_before_full: 'always' },
+    'compaction_before_full',
+  ),
   policyCase('logical backups are full only', () => ({ mode: 'logical' }), { mode: 'logical' }, 'schedule.days[1].type'),
   policyCase(
     'logical has no secondary',

@@ -50,6 +50,10 @@ export interface PolicyConfig extends cdktf.TerraformMetaArguments {
   * "once" (default): run one missed backup after downtime; "skip".
   */
   readonly catchUp?: string;
+  /**
+  * OceanBase 3.x: a full backup needs a major compaction newer than the log archive start and the last backup. "require" (default): the full fails its pre-check without one; "trigger": the run starts one (MAJOR FREEZE) and waits for it. No effect on 4.x, which has no such requirement.
+  */
+  readonly compactionBeforeFull?: string;
 }
 export interface PolicyScheduleDays {
   /**
@@ -1477,6 +1481,7 @@ export class Policy extends cdktf.TerraformResource {
     this._secondary.internalValue = config.secondary;
     this._paused = config.paused;
     this._catchUp = config.catchUp;
+    this._compactionBeforeFull = config.compactionBeforeFull;
   }
 
   // ==========
@@ -1647,6 +1652,22 @@ export class Policy extends cdktf.TerraformResource {
     return this._catchUp;
   }
 
+  // compaction_before_full - computed: true, optional: true, required: false
+  private _compactionBeforeFull?: string; 
+  public get compactionBeforeFull() {
+    return this.getStringAttribute('compaction_before_full');
+  }
+  public set compactionBeforeFull(value: string) {
+    this._compactionBeforeFull = value;
+  }
+  public resetCompactionBeforeFull() {
+    this._compactionBeforeFull = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get compactionBeforeFullInput() {
+    return this._compactionBeforeFull;
+  }
+
   // next_runs - computed: true, optional: false, required: false
   private _nextRuns = new PolicyNextRunsList(this, "next_runs", false);
   public get nextRuns() {
@@ -1675,6 +1696,7 @@ export class Policy extends cdktf.TerraformResource {
       secondary: policySecondaryToTerraform(this._secondary.internalValue),
       paused: cdktf.booleanToTerraform(this._paused),
       catch_up: cdktf.stringToTerraform(this._catchUp),
+      compaction_before_full: cdktf.stringToTerraform(this._compactionBeforeFull),
     };
   }
 
@@ -1742,6 +1764,12 @@ export class Policy extends cdktf.TerraformResource {
       },
       catch_up: {
         value: cdktf.stringToHclTerraform(this._catchUp),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      compaction_before_full: {
+        value: cdktf.stringToHclTerraform(this._compactionBeforeFull),
         isBlock: false,
         type: "simple",
         storageClassType: "string",
