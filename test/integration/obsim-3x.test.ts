@@ -320,6 +320,51 @@ describe('§6 backup of backup', () => {
     expect(await err('ALTER SYSTEM BACKUP BACKUPSET ALL NOT BACKED UP 1 TIMES')).toMatchObject({ errno: 9062, message: 'reach backup backup copy limit' });
   });
 
+  it('§1/§5 backup_backup_dest_option recovery_window + auto_delete_obsolete_backup expires the copies past the window, not the primary', async () => {
+    await archiveDoing('log_archive_checkpoint_interval=1h&log_archive_piece_switch_interval=1d');
+    await q(`ALTER SYSTEM SET backup_backup_dest = 'file://${dir}/secondary'`);
+    await q("ALTER SYSTEM SET backup_backup_dest_option = 'recovery_window=1d&auto_delete_obsolete_backup=true'");
+    const copyAll = async (what: 'BACKUPSET' | 'BACKUPPIECE') => {
+      await q(`ALTER SYSTEM BACKUP ${what} ALL NOT BACKED UP 1 TIMES`);
+      await sim.advance(30_000);
+    };
+    await mergeAfterArchive();
+    await q('ALTER SYSTEM BACKUP DATABASE');
+    await finishBackup();
+    await copyAll('BACKUPSET');
+    await sim.advance(2 * 86_400_000);
+    await copyAll('BACKUPPIECE');
+    // set 1 is the newest copied full a window old: nothing before it to expire yet
+    expect(await q('SELECT DISTINCT bs_key, file_status FROM CDB_OB_BACKUP_SET_FILES WHERE copy_id = 1 ORDER BY bs_key')).toEqual([{ bs_key: 1, file_status: 'AVAILABLE' }]);
+    await mergeAfterArchive();
+    await q('ALTER SYSTEM BACKUP DATABASE');
+    await finishBackup();
+    await copyAll('BACKUPSET');
+    expect((await files('secondary')).some((f) => f.includes('/data/backup_set_1/'))).toBe(true);
+
+    await sim.advance(2 * 86_400_000);
+    expect(await q('SELECT DISTINCT bs_key, copy_id, file_status FROM CDB_OB_BACKUP_SET_FILES ORDER BY bs_key, copy_id')).toEqual([
+      { bs_key: 1, copy_id: 0, file_status: 'AVAILABLE' },
+      { bs_key: 1, copy_id: 1, file_status: 'DELETED' },
+      { bs_key: 2, copy_id: 0, file_status: 'AVAILABLE' },
+      { bs_key: 2, copy_id: 1, file_status: 'AVAILABLE' },
+    ]);
+    expect(await q('SELECT DISTINCT file_status FROM CDB_OB_BACKUP_PIECE_FILES WHERE backup_piece_id = 1 AND copy_id = 1')).toEqual([{ file_status: 'DELETED' }]);
+    expect(await q('SELECT DISTINCT file_status FROM CDB_OB_BACKUP_PIECE_FILES WHERE backup_piece_id = 1 AND copy_id = 0')).toEqual([{ file_status: 'AVAILABLE' }]);
+    const secondary = await files('secondary');
+    expect(secondary.some((f) => f.includes('/data/backup_set_1/'))).toBe(false);
+    expect(secondary.some((f) => f.includes('/clog/1/piece_1/'))).toBe(false);
+    expect(secondary.some((f) => f.includes('/data/backup_set_2/'))).toBe(true);
+    expect((await files('primary')).some((f) => f.includes('/data/backup_set_1/'))).toBe(true);
+    const cleans = await q("SELECT DISTINCT copy_id, status, error_msg FROM CDB_OB_BACKUP_CLEAN_HISTORY WHERE tenant_id = 1 AND type = 'DELETE OBSOLETE BACKUP BACKUP'");
+    expect(cleans).toEqual([{ copy_id: 1, status: 'STOP', error_msg: '' }]);
+
+    // recovery_window=0 turns it off: later copies stay
+    await q("ALTER SYSTEM SET backup_backup_dest_option = 'recovery_window=0&auto_delete_obsolete_backup=false'");
+    await sim.advance(4 * 86_400_000);
+    expect(await q('SELECT DISTINCT file_status FROM CDB_OB_BACKUP_SET_FILES WHERE bs_key = 2 AND copy_id = 1')).toEqual([{ file_status: 'AVAILABLE' }]);
+  });
+
   it('§6 BACKUP BACKUPPIECE copies frozen pieces to BACKUP_BACKUP_DEST', async () => {
     await archiveDoing('log_archive_piece_switch_interval=1d');
     await sim.advance(86_400_000 + 600_000);

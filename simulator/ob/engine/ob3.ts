@@ -34,6 +34,8 @@ interface Piece3 {
   location: string;
   /** copy number -> secondary location (COPY_ID > 0) */
   copies: string[];
+  /** copies removed by the backup-of-backup retention (redacted locations) */
+  deletedCopies?: string[];
   fileStatus: 'AVAILABLE' | 'DELETING' | 'DELETED';
   dueAt: number | null;
 }
@@ -53,7 +55,7 @@ interface Set3 {
   encryptionMode: string;
   startReplayUs: number;
   location: string;
-  copies: { copyId: number; location: string; endUs: number; status: 'SUCCESS' }[];
+  copies: { copyId: number; location: string; endUs: number; status: 'SUCCESS'; fileStatus?: 'AVAILABLE' | 'DELETING' | 'DELETED' }[];
   dueAt: number | null;
   failAt?: number;
   failCode?: number;
@@ -71,6 +73,9 @@ interface Clean3 {
   sets: number[];
   pieces: number[];
   dueAt: number | null;
+  /** a clean of backup-of-backup copies: the backup_backup_dest it cleans, and that copy's COPY_ID */
+  copyDest?: string;
+  copyId?: number;
 }
 
 interface Copy3 {
@@ -105,6 +110,9 @@ interface State3 {
   mergeDueAt: number | null;
   lastAutoCleanUs: number;
   autoCleanAt: number | null;
+  /** the automatic clean of backup-of-backup copies (backup_backup_dest_option) */
+  lastCopyCleanUs?: number;
+  copyCleanAt?: number | null;
   armedFailure?: { code: number; afterMs: number };
 }
 
@@ -132,8 +140,8 @@ export class Ob3Engine implements VersionEngine {
 
   // ---------------------------------------------------------------- options
 
-  private option(key: string): string | undefined {
-    const raw = this.cluster.param('backup_dest_option');
+  private option(key: string, param = 'backup_dest_option'): string | undefined {
+    const raw = this.cluster.param(param);
     for (const kv of raw.split('&').filter(Boolean)) {
       const [k, v] = kv.split('=');
       if (k.trim().toLowerCase() === key) return (v ?? '').trim();
@@ -157,6 +165,19 @@ export class Ob3Engine implements VersionEngine {
   private autoDelete(): boolean {
     const v = this.option('auto_delete_obsolete_backup') ?? this.cluster.param('auto_delete_expired_backup');
     return v.toLowerCase() === 'true';
+  }
+
+  /**
+   * backup_backup_dest_option (§1: "destination (and options) for secondary backup"). Choice: it takes the
+   * keys of backup_dest_option, and recovery_window + auto_delete_obsolete_backup expire the copies at
+   * backup_backup_dest as §5 expires backups at backup_dest.
+   */
+  private copyWindowUs(): number {
+    return parseDurationUs(this.option('recovery_window', 'backup_backup_dest_option') ?? '0') ?? 0;
+  }
+
+  private copyAutoDelete(): boolean {
+    return (this.option('auto_delete_obsolete_backup', 'backup_backup_dest_option') ?? 'false').toLowerCase() === 'true';
   }
 
   private round(): Round3 | undefined {
@@ -215,6 +236,7 @@ export class Ob3Engine implements VersionEngine {
       ...this.s.copies.map((c) => c.dueAt),
       this.s.mergeDueAt,
       this.s.autoCleanAt,
+      this.s.copyCleanAt,
     ].filter((t): t is number => t !== null && t !== undefined);
     return times.length ? Math.min(...times) : null;
   }
@@ -244,6 +266,15 @@ export class Ob3Engine implements VersionEngine {
       this.s.autoCleanAt = null;
       this.scheduleAutoClean(nowMs);
     }
+    if (due(this.s.copyCleanAt)) {
+      this.s.copyCleanAt = null;
+      this.scheduleCopyClean(nowMs);
+    }
+  }
+
+  /** One clean job at a time (§5): a due automatic clean meeting a running one looks again a minute later. */
+  private cleanRunning(): boolean {
+    return this.s.cleans.some((c) => c.status !== 'STOP');
   }
 
   /** auto clean fires when now - last successful auto clean > min(recovery_window/2, 1d) (§5) */
@@ -252,11 +283,28 @@ export class Ob3Engine implements VersionEngine {
     if (!this.autoDelete() || windowUs <= 0 || !this.cluster.param('backup_dest')) return;
     const period = Math.min(windowUs / 2, 86400e6) / 1000;
     const next = Math.max(nowMs, this.s.lastAutoCleanUs / 1000 + period);
-    if (next <= nowMs && !this.s.cleans.some((c) => c.status !== 'STOP')) {
+    if (next > nowMs) this.s.autoCleanAt = next;
+    else if (this.cleanRunning()) this.s.autoCleanAt = nowMs + 60_000;
+    else {
       this.startClean('DELETE OBSOLETE BACKUP', `recovery_window=${this.option('recovery_window') ?? ''}`, true);
       this.s.autoCleanAt = nowMs + period;
-    } else {
-      this.s.autoCleanAt = next;
+    }
+  }
+
+  /** The same cadence for the copies at backup_backup_dest, from backup_backup_dest_option. */
+  private scheduleCopyClean(nowMs: number): void {
+    const windowUs = this.copyWindowUs();
+    if (!this.copyAutoDelete() || windowUs <= 0 || !this.cluster.param('backup_backup_dest')) {
+      this.s.copyCleanAt = null;
+      return;
+    }
+    const period = Math.min(windowUs / 2, 86400e6) / 1000;
+    const next = Math.max(nowMs, (this.s.lastCopyCleanUs ?? 0) / 1000 + period);
+    if (next > nowMs) this.s.copyCleanAt = next;
+    else if (this.cleanRunning()) this.s.copyCleanAt = nowMs + 60_000;
+    else {
+      this.startCopyClean();
+      this.s.copyCleanAt = nowMs + period;
     }
   }
 
@@ -423,6 +471,44 @@ export class Ob3Engine implements VersionEngine {
     return this.s.sets.filter((x) => x.bsKey < base.bsKey && x.status !== 'DOING' && x.fileStatus !== 'DELETED' && redactUri(x.location) === dest);
   }
 
+  private liveCopy(x: Set3, dest: string) {
+    return x.copies.find((c) => redactUri(c.location) === dest && (c.fileStatus ?? 'AVAILABLE') === 'AVAILABLE');
+  }
+
+  /**
+   * The copies at backup_backup_dest past its recovery window, by the rule of §5: those of sets older than
+   * the newest copied full that ended a window ago, and the copied pieces that full does not need.
+   */
+  private obsoleteCopies(): { sets: number[]; pieces: number[] } {
+    const windowUs = this.copyWindowUs();
+    const dest = redactUri(this.cluster.param('backup_backup_dest'));
+    if (windowUs <= 0 || !dest) return { sets: [], pieces: [] };
+    const now = this.cluster.nowUs();
+    const copied = this.s.sets.filter((x) => x.status === 'SUCCESS' && this.liveCopy(x, dest));
+    const base = [...copied].reverse().find((x) => x.backupType === 'D' && x.endUs !== null && x.endUs <= now - windowUs);
+    if (!base) return { sets: [], pieces: [] };
+    const pieces = this.s.pieces.filter(
+      (p) => p.status === 'FROZEN' && p.checkpointUs < base.startReplayUs && p.copies.some((l) => redactUri(l) === dest) && !(p.deletedCopies ?? []).includes(dest),
+    );
+    return { sets: copied.filter((x) => x.bsKey < base.bsKey).map((x) => x.bsKey), pieces: [...new Set(pieces.map((p) => p.pieceId))] };
+  }
+
+  /** Choice: the type the 3.x clean of backup-of-backup copies shows (the reference names none). */
+  private startCopyClean(): Clean3 {
+    if (this.cleanRunning()) throw obError(9044);
+    const dest = this.cluster.param('backup_backup_dest');
+    const { sets, pieces } = this.obsoleteCopies();
+    const copyId = sets.map((id) => this.liveCopy(this.s.sets.find((x) => x.bsKey === id)!, redactUri(dest))!.copyId)[0] ?? 1;
+    for (const id of sets) this.liveCopy(this.s.sets.find((x) => x.bsKey === id)!, redactUri(dest))!.fileStatus = 'DELETING';
+    const c: Clean3 = {
+      jobId: this.s.nextCleanId++, type: 'DELETE OBSOLETE BACKUP BACKUP', parameter: `recovery_window=${this.option('recovery_window', 'backup_backup_dest_option') ?? ''}`,
+      startUs: this.cluster.nowUs(), endUs: null, status: 'PREPARE', errorMsg: '', comment: 'auto delete obsolete backup backup', sets, pieces,
+      dueAt: this.cluster.nowMs() + this.cluster.tunables.jobStartDelayMs, copyDest: dest, copyId,
+    };
+    this.s.cleans.push(c);
+    return c;
+  }
+
   private startClean(type: string, parameter: string, auto = false): Clean3 {
     if (this.s.cleans.some((c) => c.status !== 'STOP')) throw obError(9044);
     const sets = type === 'DELETE OBSOLETE BACKUP' ? this.obsoleteSets().map((x) => x.bsKey) : [Number(parameter)];
@@ -446,6 +532,7 @@ export class Ob3Engine implements VersionEngine {
     }
     c.dueAt = null;
     if (c.status !== 'DOING') return;
+    if (c.copyDest !== undefined) return this.copyCleanEvent(c, nowMs);
     try {
       for (const id of c.sets) {
         const x = this.s.sets.find((y) => y.bsKey === id)!;
@@ -466,6 +553,32 @@ export class Ob3Engine implements VersionEngine {
     c.status = 'STOP';
     c.endUs = nowMs * 1000;
     if (c.comment === 'auto delete obsolete backup' && !c.errorMsg) this.s.lastAutoCleanUs = c.endUs;
+  }
+
+  private async copyCleanEvent(c: Clean3, nowMs: number): Promise<void> {
+    const dest = redactUri(c.copyDest!);
+    try {
+      for (const id of c.sets) {
+        const x = this.s.sets.find((y) => y.bsKey === id)!;
+        const copy = x.copies.find((cp) => redactUri(cp.location) === dest && cp.fileStatus === 'DELETING');
+        if (!copy) continue;
+        for (const t of this.tenantIds()) await openStorage(copy.location).deleteTree(this.dataDir(t, id));
+        copy.fileStatus = 'DELETED';
+      }
+      for (const pid of c.pieces) {
+        for (const p of this.s.pieces.filter((q) => q.pieceId === pid)) {
+          const location = p.copies.find((l) => redactUri(l) === dest);
+          if (!location || (p.deletedCopies ?? []).includes(dest)) continue;
+          for (const t of this.tenantIds()) await openStorage(location).deleteTree(this.clogDir(t, p.roundId, p.pieceId));
+          p.deletedCopies = [...(p.deletedCopies ?? []), dest];
+        }
+      }
+    } catch (e) {
+      c.errorMsg = e instanceof ObError ? e.message : obError(9070).message;
+    }
+    c.status = 'STOP';
+    c.endUs = nowMs * 1000;
+    if (!c.errorMsg) this.s.lastCopyCleanUs = c.endUs;
   }
 
   private deleteBackupSet(bsKey: number): void {
@@ -651,6 +764,7 @@ export class Ob3Engine implements VersionEngine {
         for (const id of cl.sets) {
           const x = this.s.sets.find((y) => y.bsKey === id);
           if (x && x.fileStatus === 'DELETING') x.fileStatus = 'AVAILABLE';
+          for (const cp of x?.copies ?? []) if (cp.fileStatus === 'DELETING') cp.fileStatus = 'AVAILABLE';
         }
         return { kind: 'ok' };
       }
@@ -714,6 +828,7 @@ export class Ob3Engine implements VersionEngine {
       if (a.name === 'backup_dest_option' || a.name === 'backup_backup_dest_option') this.validateOption(a.value);
       this.cluster.setParam(a.name, a.value);
       if (a.name === 'backup_dest_option' || a.name === 'auto_delete_expired_backup' || a.name === 'backup_recovery_window') this.scheduleAutoClean(this.cluster.nowMs());
+      if (a.name === 'backup_backup_dest_option' || a.name === 'backup_backup_dest') this.scheduleCopyClean(this.cluster.nowMs());
     }
     return { kind: 'ok' };
   }
@@ -750,8 +865,8 @@ export class Ob3Engine implements VersionEngine {
     const setFileCols = cols('INCARNATION:int', 'TENANT_ID:int', 'BS_KEY:int', 'COPY_ID:int', 'BACKUP_TYPE', 'ENCRYPTION_MODE', 'PREV_FULL_BS_KEY:int', 'PREV_INC_BS_KEY:int', 'START_TIME:timestamp', 'COMPLETION_TIME:timestamp', 'ELAPSED_SECONDES:int', 'KEEP', 'KEEP_UNTIL:timestamp', 'DEVICE_TYPE', 'COMPRESSED', 'INPUT_BYTES:int', 'OUTPUT_BYTES:int', 'OUTPUT_RATE_BYTES:double', 'COMPRESSION_RATIO:double', 'INPUT_BYTES_DISPLAY', 'OUTPUT_BYTES_DISPLAY', 'OUTPUT_RATE_BYTES_DISPLAY', 'TIME_TAKEN_DISPLAY', 'STATUS', 'FILE_STATUS', 'START_REPLAY_LOG_TS:int', 'DATE:int', 'BACKUP_DATA_VERSION:int', 'BACKUP_DEST', 'BACKUP_LEVEL', 'RESULT:int');
     const setRows = (copies: boolean) =>
       this.s.sets.flatMap((x) => {
-        const variants: { copyId: number; location: string; endUs: number | null }[] = [{ copyId: 0, location: x.location, endUs: x.endUs }];
-        if (copies) variants.push(...x.copies.map((cp) => ({ copyId: cp.copyId, location: cp.location, endUs: cp.endUs })));
+        const variants: { copyId: number; location: string; endUs: number | null; fileStatus?: string }[] = [{ copyId: 0, location: x.location, endUs: x.endUs }];
+        if (copies) variants.push(...x.copies.map((cp) => ({ copyId: cp.copyId, location: cp.location, endUs: cp.endUs, fileStatus: cp.fileStatus })));
         return variants.flatMap((v) =>
           tenants().map((tenantId): Row => {
             const bytes = tenantId === 1 ? this.setBytes(x) * (tenants().length - 1) : this.setBytes(x);
@@ -762,7 +877,7 @@ export class Ob3Engine implements VersionEngine {
               START_TIME: ts(x.startUs), COMPLETION_TIME: ts(v.endUs), ELAPSED_SECONDES: elapsed, KEEP: 'NO', KEEP_UNTIL: null, DEVICE_TYPE: /^oss:/i.test(v.location) ? 'oss' : 'file',
               COMPRESSED: 'LZ4', INPUT_BYTES: bytes, OUTPUT_BYTES: bytes, OUTPUT_RATE_BYTES: elapsed > 0 ? bytes / elapsed : 0, COMPRESSION_RATIO: bytes > 0 ? 1 : null,
               INPUT_BYTES_DISPLAY: bytesDisplay(bytes), OUTPUT_BYTES_DISPLAY: bytesDisplay(bytes), OUTPUT_RATE_BYTES_DISPLAY: `${bytesDisplay(elapsed > 0 ? bytes / elapsed : 0)}/S`,
-              TIME_TAKEN_DISPLAY: new Date(elapsed * 1000).toISOString().slice(11, 19), STATUS: x.status === 'DOING' ? 'DOING' : x.status, FILE_STATUS: v.copyId === 0 ? x.fileStatus : x.fileStatus === 'DELETED' ? 'DELETED' : 'AVAILABLE',
+              TIME_TAKEN_DISPLAY: new Date(elapsed * 1000).toISOString().slice(11, 19), STATUS: x.status === 'DOING' ? 'DOING' : x.status, FILE_STATUS: v.copyId === 0 ? x.fileStatus : x.fileStatus === 'DELETED' ? 'DELETED' : (v.fileStatus ?? 'AVAILABLE'),
               START_REPLAY_LOG_TS: x.startReplayUs, DATE: Number(new Date(x.startUs / 1000).toISOString().slice(0, 10).replace(/-/g, '')), BACKUP_DATA_VERSION: x.dataVersion,
               BACKUP_DEST: redactUri(v.location), BACKUP_LEVEL: 'CLUSTER', RESULT: x.result,
             };
@@ -815,7 +930,7 @@ export class Ob3Engine implements VersionEngine {
               tenants().map((t): Row => ({
                 INCARNATION: 1, TENANT_ID: t, ROUND_ID: p.roundId, BACKUP_PIECE_ID: p.pieceId, COPY_ID: copyId, CREATE_DATE: Number(new Date(p.createUs / 1000).toISOString().slice(0, 10).replace(/-/g, '')),
                 START_TS: p.startUs, CHECKPOINT_TS: p.checkpointUs, MAX_TS: p.status === 'FROZEN' ? p.checkpointUs : 9223372036854775807n as unknown as number, STATUS: p.status,
-                FILE_STATUS: p.fileStatus, COMPATIBLE: 2, START_PIECE_ID: this.s.rounds.find((r) => r.roundId === p.roundId)?.startPieceId ?? 0, BACKUP_DEST: dest,
+                FILE_STATUS: copyId > 0 && (p.deletedCopies ?? []).includes(dest) ? 'DELETED' : p.fileStatus, COMPATIBLE: 2, START_PIECE_ID: this.s.rounds.find((r) => r.roundId === p.roundId)?.startPieceId ?? 0, BACKUP_DEST: dest,
               })),
             ),
           ),
@@ -847,14 +962,14 @@ export class Ob3Engine implements VersionEngine {
       {
         name: 'CDB_OB_BACKUP_CLEAN_HISTORY',
         columns: cols('TENANT_ID:int', 'BS_KEY:int', 'COPY_ID:int', 'START_TIME:timestamp', 'END_TIME:timestamp', 'INCARNATION:int', 'TYPE', 'STATUS', 'PARAMETER', 'ERROR_MSG', 'COMMENT'),
-        rows: () => this.s.cleans.filter((c) => c.status === 'STOP').flatMap((c) => tenants().map((t) => ({ TENANT_ID: t, BS_KEY: c.jobId, COPY_ID: 0, START_TIME: ts(c.startUs), END_TIME: ts(c.endUs), INCARNATION: 1, TYPE: c.type, STATUS: c.status, PARAMETER: c.parameter, ERROR_MSG: c.errorMsg, COMMENT: c.comment }))),
+        rows: () => this.s.cleans.filter((c) => c.status === 'STOP').flatMap((c) => tenants().map((t) => ({ TENANT_ID: t, BS_KEY: c.jobId, COPY_ID: c.copyId ?? 0, START_TIME: ts(c.startUs), END_TIME: ts(c.endUs), INCARNATION: 1, TYPE: c.type, STATUS: c.status, PARAMETER: c.parameter, ERROR_MSG: c.errorMsg, COMMENT: c.comment }))),
       },
       {
         name: '__all_virtual_backup_clean_info',
         columns: cols('tenant_id:int', 'job_id:int', 'start_time:timestamp', 'end_time:timestamp', 'incarnation:int', 'type', 'status', 'parameter', 'error_msg', 'comment', 'clog_gc_snapshot:int', 'result:int', 'copy_id:int'),
         rows: () => {
           const cur = this.s.cleans.find((c) => c.status !== 'STOP');
-          return tenants().map((t) => ({ tenant_id: t, job_id: cur?.jobId ?? 0, start_time: ts(cur?.startUs), end_time: null, incarnation: 1, type: cur?.type ?? 'EMPTY TYPE', status: cur?.status ?? 'STOP', parameter: cur?.parameter ?? '', error_msg: '', comment: cur?.comment ?? '', clog_gc_snapshot: 0, result: 0, copy_id: 0 }));
+          return tenants().map((t) => ({ tenant_id: t, job_id: cur?.jobId ?? 0, start_time: ts(cur?.startUs), end_time: null, incarnation: 1, type: cur?.type ?? 'EMPTY TYPE', status: cur?.status ?? 'STOP', parameter: cur?.parameter ?? '', error_msg: '', comment: cur?.comment ?? '', clog_gc_snapshot: 0, result: 0, copy_id: cur?.copyId ?? 0 }));
         },
       },
       {
