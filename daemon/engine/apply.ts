@@ -6,7 +6,7 @@
  *   applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Promise<ApplyOutcome>
  *       // ctx.claim(soFar) is awaited before each write a deletion would have to undo (archive on,
  *       // retention set), so an apply stopped half-way (ctx.signal) leaves a record of what it did
- *   removePolicy(ctx: ApplyContext, applied: AppliedConfig): Promise<string[]>
+ *   removePolicy(ctx: ApplyContext, applied: AppliedConfig): Promise<string[]>   // 3.x: secondary retention reset too
  *   mergeApplied(a, b): AppliedConfig | null                      // what two records claim together
  *   destinationsFor(policy, major, tenants): PolicyDestinations   // where each tenant's backups go
  *   waitArchiveDoing(ctx, tenants: Array<string|null>, timeoutMs): Promise<ArchiveWait>
@@ -21,9 +21,12 @@
  *     ARCHIVELOG when off, LOG_ARCHIVE_DEST_STATE=ENABLE when deferred.
  *   3.x, cluster-wide: backup_dest differs → cancel a running backup, NOARCHIVELOG and wait STOP, set
  *     backup_dest; backup_dest_option in one statement (recovery_window, piece switch interval — on
- *     while secondary backup is on); backup_backup_dest when secondary is on; ARCHIVELOG.
- * On 3.x the recovery window is set with auto_delete_obsolete_backup=false: the daemon's cleanup runs
- * DELETE OBSOLETE BACKUP at cleanup.time. On 4.x the database's delete policy cleans by itself (hourly).
+ *     while secondary backup is on); backup_backup_dest when secondary is on; backup_backup_dest_option
+ *     (recovery_window = secondary.retention_days, auto_delete_obsolete_backup=true while secondary is on,
+ *     reset to 0/false when it is off); ARCHIVELOG.
+ * On 3.x the recovery window is set with auto_delete_obsolete_backup=false: the daemon's cleanup deletes
+ * the expired sets at cleanup.time. The secondary copies have no such time: the database expires them by
+ * itself. On 4.x the database's delete policy cleans by itself (hourly).
  */
 import type { Policy } from '../../model/index.js';
 import { ObError, redactUri, sameDestination, type ArchiveStatus, type ObDriver } from '../oceanbase/index.js';
@@ -69,6 +72,8 @@ export interface AppliedConfig {
   tenants: Array<string | null>;
   archive: boolean;
   retention: boolean;
+  /** 3.x backup_backup_dest_option carries the secondary retention (absent in records of older versions) */
+  secondaryRetention?: boolean;
   destinations: Array<{ tenant: string | null; data: string; archive: string }>;
 }
 
@@ -136,10 +141,11 @@ export async function applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Prom
   const spec = policy.spec;
   const interval = pieceInterval(spec, major);
   const retentionSeconds = spec.cleanup.enabled ? spec.cleanup.retention_days * DAY : null;
+  const secondaryDays = major === 3 && dests.secondary ? (spec.secondary.retention_days ?? null) : null;
   const checkpoint = () => ctx.signal?.throwIfAborted();
   const claimed: AppliedConfig = { policy: policy.name, cluster: policy.cluster.name, major, tenants: [], archive: false, retention: false, destinations: [] };
   // Recorded before the write: an apply stopped right after sending it is still undone.
-  const claim = async (target: TenantDestinations, what: 'archive' | 'retention') => {
+  const claim = async (target: TenantDestinations, what: 'archive' | 'retention' | 'secondaryRetention') => {
     checkpoint();
     const known = claimed.tenants.includes(target.tenant);
     if (known && claimed[what]) return;
@@ -219,6 +225,16 @@ export async function applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Prom
     if (dests.secondary && (await d.setSecondaryDestination(dests.secondary))) {
       note(`cluster: backup_backup_dest set to ${redactUri(dests.secondary)}`);
     }
+    const secondaryOptions = secondaryRetentionOptions(secondaryDays);
+    if (secondaryDays !== null) await claim(target, 'secondaryRetention');
+    checkpoint();
+    if (await d.setSecondaryDestOptions(secondaryOptions)) {
+      note(
+        secondaryDays === null
+          ? 'cluster: backup_backup_dest_option reset (no secondary retention)'
+          : `cluster: backup_backup_dest_option set (recovery_window=${secondaryOptions.recovery_window}, auto_delete_obsolete_backup=true)`,
+      );
+    }
     await claim(target, 'archive');
     if (await d.startArchive(null)) note('cluster: log archive started (ARCHIVELOG)');
   }
@@ -235,6 +251,7 @@ export async function applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Prom
       tenants: major === 3 ? [null] : tenants,
       archive: true,
       retention: retentionSeconds !== null,
+      secondaryRetention: secondaryDays !== null,
       destinations: dests.targets.map((t) => ({ tenant: t.tenant, data: redactUri(t.data), archive: redactUri(t.archive) })),
     },
   };
@@ -249,6 +266,7 @@ export function mergeApplied(a: AppliedConfig | null | undefined, b: AppliedConf
     tenants: [...new Set([...a.tenants, ...b.tenants])],
     archive: a.archive || b.archive,
     retention: a.retention || b.retention,
+    secondaryRetention: (a.secondaryRetention ?? false) || (b.secondaryRetention ?? false),
     destinations,
   };
 }
@@ -280,8 +298,16 @@ export async function removePolicy(ctx: ApplyContext, applied: AppliedConfig, op
         note('cluster: recovery window and log piece switching turned off');
       }
     }
+    if (major === 3 && applied.secondaryRetention && (await d.setSecondaryDestOptions(secondaryRetentionOptions(null)))) {
+      note('cluster: secondary recovery window turned off (backup_backup_dest_option reset)');
+    }
   }
   return changes;
+}
+
+/** 3.x backup_backup_dest_option for a secondary retention of `days` (null: none, the defaults). */
+function secondaryRetentionOptions(days: number | null): Record<string, string> {
+  return days === null ? { recovery_window: '0', auto_delete_obsolete_backup: 'false' } : { recovery_window: `${days}d`, auto_delete_obsolete_backup: 'true' };
 }
 
 async function cancelRunning(ctx: ApplyContext, tenants: Array<string | null>, note: (m: string) => void): Promise<void> {

@@ -44,7 +44,7 @@ const CLUSTER_TENANT_ID = 1;
 const CLUSTER_KEY = String(CLUSTER_TENANT_ID);
 const PROGRESS_COLUMNS =
   'tenant_id, bs_key, backup_type, partition_count, macro_block_count, finish_partition_count, finish_macro_block_count, input_bytes, output_bytes, start_time, completion_time, status';
-const DEST_PARAMS = ['backup_dest', 'backup_dest_option', 'backup_backup_dest'];
+const DEST_PARAMS = ['backup_dest', 'backup_dest_option', 'backup_backup_dest', 'backup_backup_dest_option'];
 
 // ---- pure row parsing (exported for unit tests) ----
 
@@ -88,6 +88,7 @@ export function parseDestinations3x(list: Row[]): DestinationState {
     },
     options,
     secondaryDest: value('backup_backup_dest'),
+    secondaryOptions: parseOptionString(value('backup_backup_dest_option')),
   };
 }
 
@@ -553,6 +554,11 @@ export class Dialect3x implements Dialect {
 
   cancelDelete(): string {
     return 'ALTER SYSTEM CANCEL DELETE BACKUP';
+  }
+
+  /** `backup_backup_dest_option`: the same `k=v&k=v` form as backup_dest_option; setting it replaces the whole string */
+  setSecondaryDestOptions(options: Record<string, string>): string[] {
+    return [`ALTER SYSTEM SET backup_backup_dest_option = ${sqlString(formatOptionString(options))}`];
   }
 
   setSecondaryDest(uri: string): string[] {

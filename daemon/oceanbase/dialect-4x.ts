@@ -478,6 +478,10 @@ export class Dialect4x implements Dialect {
     throw notSupported(4, 'backup_dest_option');
   }
 
+  setSecondaryDestOptions(): string[] {
+    throw notSupported(4, 'backup_backup_dest_option');
+  }
+
   startArchive(tenants: string[] | null): string {
     return `ALTER SYSTEM ARCHIVELOG ${tenantList(requireTenants(tenants))}`;
   }

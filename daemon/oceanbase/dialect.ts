@@ -78,6 +78,8 @@ export interface Dialect {
   deleteBackupSet(id: number, tenant: string | null): string;
   cancelDelete(tenant: string | null): string;
   setSecondaryDest(uri: string): string[];
+  /** 3.x: the whole backup_backup_dest_option string */
+  setSecondaryDestOptions(options: Record<string, string>): string[];
   startSecondary(kind: SecondaryKind, req: SecondaryRequest): string;
   cancelSecondary(kind: SecondaryKind): string;
 }

@@ -219,6 +219,17 @@ export class ObDriver {
     return true;
   }
 
+  /** 3.x backup_backup_dest_option (the secondary copies' recovery_window, auto_delete_obsolete_backup): merged like setDestOptions. */
+  async setSecondaryDestOptions(changes: Record<string, string>): Promise<boolean> {
+    const d = await this.d();
+    if (d.major !== 3) throw new ObError('not_supported', 'backup_backup_dest_option is not available on OceanBase 4.x');
+    const current = await this.getDestination(null);
+    const merged = mergeDestOptions(current.secondaryOptions ?? {}, changes);
+    if (!merged) return false;
+    for (const sql of d.setSecondaryDestOptions(merged)) await this.s.exec(sql);
+    return true;
+  }
+
   /** 3.x backup_backup_dest (the secondary backup destination). */
   async setSecondaryDestination(uri: string, opts: { force?: boolean } = {}): Promise<boolean> {
     const d = await this.d();

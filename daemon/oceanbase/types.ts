@@ -55,6 +55,8 @@ export interface DestinationState {
   options: Record<string, string>;
   /** 3.x `backup_backup_dest` (secondary backup destination); null when unset or on 4.x */
   secondaryDest: string | null;
+  /** 3.x `backup_backup_dest_option` parsed (the secondary copies' recovery window); absent on 4.x */
+  secondaryOptions?: Record<string, string>;
 }
 
 export interface ArchiveStatus {

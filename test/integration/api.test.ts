@@ -409,6 +409,7 @@ for (const backend of BACKENDS) {
           secondary: { enabled: false },
           paused: false,
           catch_up: 'once',
+          compaction_before_full: 'require',
           version: 1,
           created_at: res.body.created_at,
           updated_at: res.body.created_at,
@@ -432,6 +433,7 @@ for (const backend of BACKENDS) {
           secondary: { enabled: true, storage: 'oss_drx', retention_days: 14, schedule: { period: 'weekly', time: '05:00', timezone: 'UTC', days: [{ day: 7, type: 'full' }] } },
           paused: false,
           catch_up: 'once',
+          compaction_before_full: 'trigger',
         };
         const res = await d().api('PUT', '/v1/policies/example', policy);
         expect(res.status).toBe(201);

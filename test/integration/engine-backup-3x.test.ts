@@ -48,7 +48,7 @@ describe('applying a policy (3.x)', () => {
     expect(writesIn(h.statements.slice(before))).toEqual([]);
   });
 
-  it('with secondary backup on: backup_backup_dest and log piece switching, nothing else', async () => {
+  it('with secondary backup on: backup_backup_dest, its retention and log piece switching, nothing else', async () => {
     const current = (await h.api('GET', '/v1/policies/p1')).body;
     const before = h.statements.length;
     const res = await h.api('PUT', '/v1/policies/p1', {
@@ -63,10 +63,12 @@ describe('applying a policy (3.x)', () => {
     await waitApplied(h);
     expect(await param('backup_backup_dest')).toBe(`file://${secondaryDir}/c1`);
     expect(await param('backup_dest_option')).toContain('log_archive_piece_switch_interval=2d');
+    expect(await param('backup_backup_dest_option')).toBe('recovery_window=7d&auto_delete_obsolete_backup=true');
     const writes = writesIn(h.statements.slice(before));
-    expect(writes).toHaveLength(2);
-    expect(writes.join('\n')).toMatch(/backup_dest_option/);
-    expect(writes.join('\n')).toMatch(/backup_backup_dest/);
+    expect(writes).toHaveLength(3);
+    expect(writes.filter((w) => /SET backup_dest_option/.test(w))).toHaveLength(1);
+    expect(writes.filter((w) => /SET backup_backup_dest =/.test(w))).toHaveLength(1);
+    expect(writes.filter((w) => /SET backup_backup_dest_option/.test(w))).toHaveLength(1);
   });
 });
 

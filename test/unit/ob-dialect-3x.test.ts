@@ -23,12 +23,13 @@ describe('3.x tenants and destinations', () => {
     expect(parseTenants3x([{ tenant_id: 1, tenant_name: 'sys' }, { tenant_id: 1001, tenant_name: 'app' }]).map((t) => t.name)).toEqual(['app']);
   });
 
-  it('reads backup_dest, backup_dest_option and backup_backup_dest from the per-server rows', () => {
+  it('reads backup_dest, backup_dest_option, backup_backup_dest and its option from the per-server rows', () => {
     const d = parseDestinations3x([
       { name: 'backup_dest', value: '' },
       { name: 'backup_dest', value: OSS },
       { name: 'backup_dest_option', value: 'log_archive_checkpoint_interval=120s&recovery_window=7d&auto_delete_obsolete_backup=true&log_archive_piece_switch_interval=1d' },
       { name: 'backup_backup_dest', value: 'file:///nfs/second' },
+      { name: 'backup_backup_dest_option', value: 'recovery_window=14d&auto_delete_obsolete_backup=true' },
     ]);
     expect(d).toMatchObject({
       tenant: null,
@@ -38,6 +39,7 @@ describe('3.x tenants and destinations', () => {
       secondaryDest: 'file:///nfs/second',
     });
     expect(d.options.recovery_window).toBe('7d');
+    expect(d.secondaryOptions).toEqual({ recovery_window: '14d', auto_delete_obsolete_backup: 'true' });
     expect(parseRetention3x(d)).toEqual({ tenant: null, tenantId: 1, recoveryWindowSeconds: 604800, autoDelete: true });
     const empty = parseDestinations3x([]);
     expect(empty).toMatchObject({ dataDest: null, secondaryDest: null, archive: { pieceSwitchSeconds: 0 } });
@@ -204,6 +206,9 @@ describe('3.x cleanup and secondary backup', () => {
     expect(d.setArchiveDest({ location: 'file:///nfs/ob', pieceSwitchInterval: '0' }, null, current, false)).toEqual([]);
     expect(d.setRetention(7 * 86400, null, parseRetention3x(current), current)).toEqual([
       "ALTER SYSTEM SET backup_dest_option = 'recovery_window=7d&auto_delete_obsolete_backup=true'",
+    ]);
+    expect(d.setSecondaryDestOptions({ auto_delete_obsolete_backup: 'true', recovery_window: '7d' })).toEqual([
+      "ALTER SYSTEM SET backup_backup_dest_option = 'recovery_window=7d&auto_delete_obsolete_backup=true'",
     ]);
     expect(() => d.setArchiveDestState()).toThrow(/not available on OceanBase 3.x/);
   });
