@@ -3,7 +3,8 @@
 //   3.x: the database copies by itself. The run points backup_backup_dest at the secondary storage (the
 //        same sub-path as backup_dest has in the primary storage), sends
 //        `BACKUP BACKUPSET ALL NOT BACKED UP 1 TIMES` and `BACKUP BACKUPPIECE ALL NOT BACKED UP 1 TIMES`
-//        and follows the two jobs to their end.
+//        and follows the two jobs to their end. The secondary retention is the database's: applying the
+//        policy sets backup_backup_dest_option (recovery_window, auto_delete_obsolete_backup; apply.ts).
 //   4.x: no such SQL exists (reference §6), so the daemon copies every completed backup set and every
 //        frozen archive piece from the primary storage to the same relative place on the secondary,
 //        streaming and resumable, each object verified by size and checksum (storage/copy.ts); then it
