@@ -16,6 +16,7 @@ import { OpenApiRegistry, openApiRoutes } from './api/openapi.js';
 import { ConfigError, DEFAULT_LISTEN, defaultDataDir, ensureDataDir, loadToken, parseListen, TOKEN_ENV } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { loadSecretKey, SecretBox, SecretKeyError, verifyKeyAgainstStore } from './secrets/index.js';
+import { fillNewDefaults } from './api/spec-upgrade.js';
 import { openStore, StoreOpenError, StoreUrlError, type Store } from './store/index.js';
 
 /** Large enough for a cluster scoped to hundreds of tenants; anything bigger is a mistake or an attack. */
@@ -116,6 +117,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
     const secrets = new SecretBox(key.key);
     store = await openStore({ url: options.store ?? 'sqlite:', dataDir });
     await verifyKeyAgainstStore(secrets, store, key.source === 'env' ? 'env OBBACKUP_SECRET_KEY' : key.file!);
+    await fillNewDefaults(store, logger);
 
     if (token.created) logger.info({ file: token.file }, `generated the API token into ${token.file} (mode 0600); clients send it as ${TOKEN_ENV}`);
     if (key.created) logger.info({ file: key.file }, `generated the secret key into ${key.file} (mode 0600); back it up: stored secrets cannot be decrypted without it`);
