@@ -46,6 +46,8 @@ export interface ApplyContext {
   pollMs?: number;
   /** aborts the apply before its next write (AbortError); sleeps should honour it too */
   signal?: AbortSignal;
+  /** awaited between steps: throws (AbortError) when the apply must stop (its policy deleted or replaced in the store) */
+  checkpoint?(): Promise<void>;
   /** told what the apply has claimed so far, before each write a deletion must undo */
   claim?(soFar: AppliedConfig): Promise<void>;
 }
@@ -142,11 +144,14 @@ export async function applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Prom
   const interval = pieceInterval(spec, major);
   const retentionSeconds = spec.cleanup.enabled ? spec.cleanup.retention_days * DAY : null;
   const secondaryDays = major === 3 && dests.secondary ? (spec.secondary.retention_days ?? null) : null;
-  const checkpoint = () => ctx.signal?.throwIfAborted();
+  const checkpoint = async () => {
+    ctx.signal?.throwIfAborted();
+    await ctx.checkpoint?.();
+  };
   const claimed: AppliedConfig = { policy: policy.name, cluster: policy.cluster.name, major, tenants: [], archive: false, retention: false, destinations: [] };
   // Recorded before the write: an apply stopped right after sending it is still undone.
   const claim = async (target: TenantDestinations, what: 'archive' | 'retention' | 'secondaryRetention') => {
-    checkpoint();
+    await checkpoint();
     const known = claimed.tenants.includes(target.tenant);
     if (known && claimed[what]) return;
     if (!known) {
@@ -159,7 +164,7 @@ export async function applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Prom
 
   if (major === 4) {
     for (const target of dests.targets) {
-      checkpoint();
+      await checkpoint();
       const t = target.tenant!;
       const current = await d.getDestination(t);
       const want = { location: target.archive, binding: 'OPTIONAL' as const, pieceSwitchInterval: interval };
@@ -171,27 +176,27 @@ export async function applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Prom
       if (archiveDiffers) {
         const tenantInfo = (await d.listTenants()).find((x) => x.name === t);
         if ((tenantInfo?.logMode ?? '').toUpperCase() === 'ARCHIVELOG') {
-          checkpoint();
+          await checkpoint();
           if (await d.stopArchive(t)) note(`${label(t)}: log archive stopped to change its destination`);
           await waitArchiveStopped(ctx, t);
         }
-        checkpoint();
+        await checkpoint();
         if (await d.setArchiveDestination(want, t)) note(`${label(t)}: log archive destination set to ${redactUri(target.archive)}`);
       }
       if (!sameDestination(current.dataDest, target.data)) {
-        checkpoint();
+        await checkpoint();
         await cancelRunning(ctx, [t], note);
-        checkpoint();
+        await checkpoint();
         if (await d.setDataDestination(target.data, t)) note(`${label(t)}: data backup destination set to ${redactUri(target.data)}`);
       }
       if (retentionSeconds !== null) await claim(target, 'retention');
-      checkpoint();
+      await checkpoint();
       if (await d.setRetention(retentionSeconds, t)) {
         note(retentionSeconds === null ? `${label(t)}: delete backup policy dropped` : `${label(t)}: delete backup policy set to ${spec.cleanup.retention_days}d`);
       }
       const state = (await d.getDestination(t)).archive.state;
       if (state && state.toUpperCase() === 'DEFER') {
-        checkpoint();
+        await checkpoint();
         if (await d.setArchiveDestState('ENABLE', t)) note(`${label(t)}: log archive destination enabled again`);
       }
       await claim(target, 'archive');
@@ -202,13 +207,13 @@ export async function applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Prom
     const current = await d.getDestination(null);
     if (!sameDestination(current.dataDest, target.data)) {
       if (current.dataDest) {
-        checkpoint();
+        await checkpoint();
         await cancelRunning(ctx, [null], note);
-        checkpoint();
+        await checkpoint();
         if (await d.stopArchive(null)) note('cluster: log archive stopped to change the backup destination');
         await waitArchiveStopped(ctx, null);
       }
-      checkpoint();
+      await checkpoint();
       if (await d.setDataDestination(target.data, null)) note(`cluster: backup_dest set to ${redactUri(target.data)}`);
     }
     const options: Record<string, string> = {
@@ -217,17 +222,17 @@ export async function applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Prom
       auto_delete_obsolete_backup: 'false',
     };
     if (retentionSeconds !== null) await claim(target, 'retention');
-    checkpoint();
+    await checkpoint();
     if (await d.setDestOptions(options)) {
       note(`cluster: backup_dest_option set (recovery_window=${options.recovery_window}, log_archive_piece_switch_interval=${interval})`);
     }
-    checkpoint();
+    await checkpoint();
     if (dests.secondary && (await d.setSecondaryDestination(dests.secondary))) {
       note(`cluster: backup_backup_dest set to ${redactUri(dests.secondary)}`);
     }
     const secondaryOptions = secondaryRetentionOptions(secondaryDays);
     if (secondaryDays !== null) await claim(target, 'secondaryRetention');
-    checkpoint();
+    await checkpoint();
     if (await d.setSecondaryDestOptions(secondaryOptions)) {
       note(
         secondaryDays === null

@@ -7,6 +7,10 @@
  *   backups.dispatch(run)                             // a stored pending run (scheduler): start, or wait its turn
  *   backups.resume(runs)                              // runs taken over: re-attach running ones, restart pending/waiting
  *   backups.cancelForPolicy(policy, reason)           // the policy was deleted: its queued runs are skipped
+ *   backups.followForeign()                           // runs waiting for another daemon's run start once it ended
+ *
+ * One at a time holds across the daemons on the store: a run takes the cluster's turn (runs.takeTurn)
+ * before it starts; a run due while another daemon's run holds it waits like behind one of this daemon.
  *
  * Poll cadence: first look after pollMinMs (default 5 s), then ×1.5 up to pollMaxMs (default 60 s).
  * A lost connection mid-poll is retried with the same cadence; after lostLimitMs (default 30 min)
@@ -91,6 +95,8 @@ export class BackupService {
   private readonly busy = new Map<string, number>();
   /** cluster → id of the run waiting for it */
   private readonly waiting = new Map<string, number>();
+  /** cluster → id of another daemon's run holding its turn (it stands in `busy`) */
+  private readonly foreign = new Map<string, number>();
 
   constructor(
     private readonly deps: Deps,
@@ -159,6 +165,12 @@ export class BackupService {
         ob_version: driver.identity.version,
         details: { prechecked: true, requested_type: type },
       });
+      // A run of another daemon may have taken the cluster since the check above.
+      const holder = await runs.takeTurn(clusterName, run.id);
+      if (holder !== null) {
+        await runs.discard(run.id);
+        throw new BackupRefused(409, 'conflict', this.busyMessage(clusterName, holder));
+      }
       for (const c of checks) await runs.addStep(run.id, `precheck:${c.name}`, c.ok ? 'succeeded' : 'skipped', c.ok ? c.message : `${c.message}; ${remedyOf(c)}`);
       this.busy.set(clusterName, run.id);
       handedOver = true;
@@ -198,7 +210,33 @@ export class BackupService {
       return;
     }
     this.busy.set(run.cluster, run.id);
-    this.spawnExecute(run.id, run.cluster);
+    if (await this.takeTurn(run)) this.spawnExecute(run.id, run.cluster);
+  }
+
+  /**
+   * The cluster's turn across daemons for `run`, which holds `busy` here: false when a run of another
+   * daemon holds it — that one stands in `busy` then, and `run` waits for it (followForeign()).
+   */
+  private async takeTurn(run: Run): Promise<boolean> {
+    let other: number | null;
+    try {
+      other = await this.deps.runs.takeTurn(run.cluster, run.id);
+    } catch (err) {
+      this.release(run.cluster, run.id);
+      throw err;
+    }
+    if (other === null) return true;
+    if (this.busy.get(run.cluster) === run.id) this.busy.set(run.cluster, other);
+    this.foreign.set(run.cluster, other);
+    await this.queue(run, other);
+    return false;
+  }
+
+  /** Runs of other daemons that runs here wait for: once one has ended, the waiting run starts (one query). */
+  async followForeign(): Promise<void> {
+    if (this.foreign.size === 0) return;
+    const still = new Set((await this.deps.runs.active({ ids: [...new Set(this.foreign.values())] })).map((r) => r.id));
+    for (const [cluster, id] of [...this.foreign]) if (!still.has(id)) this.release(cluster, id);
   }
 
   private async queue(run: Run, holder: number): Promise<void> {
@@ -221,11 +259,16 @@ export class BackupService {
   private release(cluster: string, runId: number): void {
     if (this.busy.get(cluster) !== runId) return;
     this.busy.delete(cluster);
+    if (this.foreign.get(cluster) === runId) this.foreign.delete(cluster);
     const next = this.waiting.get(cluster);
     if (next === undefined || this.deps.tasks.stopped) return;
     this.waiting.delete(cluster);
     this.busy.set(cluster, next);
-    this.spawnExecute(next, cluster);
+    void this.deps.tasks.spawn(`backup run ${next}`, async () => {
+      const run = await this.deps.runs.get(next);
+      if (!run) this.release(cluster, next);
+      else if (await this.takeTurn(run)) this.spawnExecute(next, cluster);
+    });
   }
 
   private spawnExecute(runId: number, cluster: string, mode: 'fresh' | 'reattach' = 'fresh'): void {
@@ -234,8 +277,12 @@ export class BackupService {
         if (mode === 'reattach') await this.reattach(runId, signal);
         else await this.execute(runId, signal);
       } finally {
-        // A stopping daemon leaves the run as it is: the next start re-attaches it.
-        if (!signal.aborted) this.release(cluster, runId);
+        // A stopping daemon leaves the run as it is (holding the turn): the next start re-attaches it.
+        if (!signal.aborted) {
+          // a turn left behind is taken over anyway once its run has ended
+          await this.deps.runs.giveTurn(cluster, runId).catch(() => undefined);
+          this.release(cluster, runId);
+        }
       }
     });
   }
@@ -259,6 +306,8 @@ export class BackupService {
     for (const run of active.filter((r) => r.state === 'running')) {
       if (this.busy.has(run.cluster)) continue;
       this.busy.set(run.cluster, run.id);
+      // re-attached whatever the turn says (its job may be running); runs stored before turns take it now
+      await this.deps.runs.takeTurn(run.cluster, run.id);
       this.spawnExecute(run.id, run.cluster, 'reattach');
     }
     for (const run of active.filter((r) => r.state !== 'running')) {

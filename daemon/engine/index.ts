@@ -13,6 +13,7 @@
  *   engine.policyStates.get(policy)       // apply state: pending | applying | applied | failed | refused
  *   await engine.verifyCluster(name, spec)   // PUT /v1/clusters: reachable? (throws ClusterCheckError)
  *   engine.policyPut(name) / engine.policyDeleted(name) / engine.clusterPut(name) / engine.clusterDeleted(name)
+ *   engine.policyLocks                    // which daemon works on a policy (policy-work.ts)
  *   engine.opsContext()                   // what cleanup, secondary backup and alarms use (ops-context.ts)
  *   await engine.settled()                // tests on simulated time: wait until all work sleeps
  *   await engine.stop({ releaseLease? })  // default gives the lease up; false: as if killed (tests)
@@ -28,10 +29,11 @@ import { applyPolicy, logicalNotAvailable, mergeApplied, removePolicy, type Appl
 import { BackupService, type BackupOptions } from './backup.js';
 import { systemClock, type Clock } from './clock.js';
 import { ClusterRegistry, type ClusterProbe, type StatementObserver } from './clusters.js';
-import { clusterFromSpec, ConfigReader, type LoadedCluster } from './config.js';
+import { clusterFromSpec, ConfigReader, type LoadedCluster, type LoadedPolicy } from './config.js';
 import { storageResolver, type OpsContext } from './ops-context.js';
 import { OpsEngine, type OpsEngineOptions } from './ops.js';
 import { PolicyStates } from './policy-state.js';
+import { PolicyLocks, PolicyWatch } from './policy-work.js';
 import { RunRepository, type Run } from './runs.js';
 import { describe, isAbort, messageOf, TaskGroup } from './tasks.js';
 
@@ -55,6 +57,8 @@ export interface EngineOptions {
   archiveWaitMs?: number;
   /** a failed apply is tried again after this long (default 5 min) */
   applyRetryMs?: number;
+  /** how often applies in flight compare their policy's version with the store while they wait (default 5 s) */
+  applyWatchMs?: number;
   driver?: ObDriverOptions;
   backup?: BackupOptions;
   /** sees every statement sent to any cluster (tests count writes) */
@@ -81,12 +85,15 @@ export class ClusterCheckError extends Error {
   }
 }
 
-/** An apply running now: how to stop it, when it has ended, and what it claimed to have started. */
+/** An apply running now: how to stop it, and whether it stopped because its policy changed in the store. */
 interface ApplyInFlight {
   stop: AbortController;
-  done: Promise<void>;
-  claimed: AppliedConfig | null;
+  /** its policy was deleted or replaced (not the daemon stopping): the work goes on with what the store says */
+  stale: boolean;
 }
+
+/** How often a backup waiting for another daemon's apply of its policy looks whether it has ended. */
+const APPLY_ELSEWHERE_POLL_MS = 2_000;
 
 export class Engine {
   readonly clock: Clock;
@@ -101,11 +108,19 @@ export class Engine {
   readonly ops: OpsEngine;
   /** which daemon on the store schedules; this one does while `lease.leading` */
   readonly lease: SchedulingLease;
+  /** which daemon works on a policy (applies it, or undoes it once deleted) */
+  readonly policyLocks: PolicyLocks;
+  private readonly watch: PolicyWatch;
+  /** policy → its background work requested here (again: asked for once more meanwhile) */
   private readonly applying = new Map<string, { again: boolean }>();
-  /** policy → its applies in flight: a deletion stops them and undoes what they claimed */
-  private readonly inFlight = new Map<string, Set<ApplyInFlight>>();
-  /** cluster → the undo of its deleted policy, while it runs */
-  private readonly undoing = new Map<string, Promise<void>>();
+  /** policy → the tail of its work on this daemon: one piece at a time (exclusive()) */
+  private readonly work = new Map<string, Promise<void>>();
+  /** policy → its apply in flight here: a deletion stops it */
+  private readonly inFlight = new Map<string, ApplyInFlight>();
+  /** deleted policy → its cluster as it was then: the cluster may be deleted before the undo reaches it */
+  private readonly removals = new Map<string, LoadedCluster>();
+  /** cluster → the undo of its deleted policy, while it runs here */
+  private readonly undoing = new Map<string, { policy: string; done: Promise<void> }>();
   private readonly opts: EngineOptions;
   private started = false;
   private stopping: Promise<void> | undefined;
@@ -125,6 +140,13 @@ export class Engine {
     this.config = new ConfigReader(store, secrets);
     this.clusters = new ClusterRegistry(store.db, this.clock, log, { driver: options.driver, observer: options.observer });
     this.policyStates = new PolicyStates(store.db, this.clock);
+    this.policyLocks = new PolicyLocks(store.db, this.clock, this.lease.holder, () => this.lease.alive());
+    this.watch = new PolicyWatch(
+      store.db,
+      options.applyWatchMs ?? 5_000,
+      (work) => void this.tasks.spawn('policy watch', work),
+      (ms) => this.tasks.sleep(ms),
+    );
     this.backups = new BackupService(
       {
         runs: this.runs,
@@ -165,14 +187,30 @@ export class Engine {
     if (this.opts.ops !== false) void this.tasks.spawn('operations', (signal) => this.ops.run(AbortSignal.any([signal, term])));
     if (this.opts.applyPolicies !== false) {
       for (const name of await this.config.policyNames()) this.requestApply(name);
+      await this.attendUnattended();
     }
   }
 
-  /** Each lease renewal: runs of daemons gone since; policy changes another daemon served. */
+  /**
+   * Each lease renewal: runs of daemons gone since; policy changes another daemon served, and policy work
+   * it left (a deleted policy not undone, an apply cut short); runs of this daemon waiting for theirs.
+   */
   private async leadingTick(): Promise<void> {
     const present = await this.takeOverRuns();
-    if (present > 1 || this.othersPresent) await this.scheduler.refresh();
+    if (present > 1 || this.othersPresent) {
+      await this.scheduler.refresh();
+      await this.attendUnattended();
+    }
     this.othersPresent = present > 1;
+    await this.backups.followForeign();
+  }
+
+  /** Takes up policy work no present daemon does (deleted policies not undone yet, applies cut short). */
+  private async attendUnattended(): Promise<void> {
+    if (this.opts.applyPolicies === false) return;
+    for (const name of await this.policyLocks.unattended()) {
+      if (!this.applying.has(name) && !this.work.has(name)) this.requestApply(name);
+    }
   }
 
   /** Adopts the in-flight backup runs of daemons that are gone; returns how many daemons are present. */
@@ -250,7 +288,7 @@ export class Engine {
 
   async clusterDeleted(name: string): Promise<void> {
     // A deleted policy's undo may still be using this cluster's driver: let it finish before closing it.
-    await this.undoing.get(name);
+    await this.undoing.get(name)?.done;
     await this.clusters.forget(name);
   }
 
@@ -260,31 +298,29 @@ export class Engine {
   }
 
   /**
-   * The policy row is gone: stop scheduling it, skip its queued runs, stop its applies in flight, and undo
-   * on the cluster what applying started — what finished applies recorded plus what the stopped ones had
-   * claimed before they stopped.
+   * The policy row is gone: stop scheduling it, skip its queued runs, stop its apply in flight, and undo on
+   * the cluster what applying started (the claims its apply state holds) — here, or by the daemon that
+   * holds the policy's work (an apply in flight there notices the deletion and undoes it when stopped).
    */
   async policyDeleted(name: string, clusterName: string): Promise<void> {
     this.scheduler.policyRemoved(name);
-    const applies = [...(this.inFlight.get(name) ?? [])];
-    for (const apply of applies) apply.stop.abort();
+    const apply = this.inFlight.get(name);
+    if (apply) {
+      apply.stale = true;
+      apply.stop.abort();
+    }
     await this.backups.cancelForPolicy(name, `policy "${name}" was deleted`);
-    const state = await this.policyStates.get(name);
+    if (this.opts.applyPolicies === false) {
+      await this.policyStates.remove(name);
+      return;
+    }
+    // Loaded now: deleting the cluster right after (cdktf destroy) must not keep the undo from reaching it.
     const cluster = await this.config.cluster(clusterName);
-    await this.policyStates.remove(name);
-    if (!cluster || this.opts.applyPolicies === false) return;
-    if (!state?.applied && applies.length === 0) return;
-    const running = (await this.runs.active({ policy: name, kind: 'backup' })).some((r) => r.state === 'running');
-    const undo = this.tasks.spawn(`remove policy ${name}`, async (signal) => {
-      // Once the stopped applies have ended nothing more is sent for this policy; then their claims are complete.
-      await Promise.all(applies.map((a) => a.done));
-      let applied = state?.applied?.cluster === clusterName ? state.applied : null;
-      for (const apply of applies) if (apply.claimed?.cluster === clusterName) applied = mergeApplied(applied, apply.claimed);
-      if (applied) await this.undo(name, cluster, applied, running, signal);
-    });
-    this.undoing.set(clusterName, undo);
-    void undo.finally(() => {
-      if (this.undoing.get(clusterName) === undo) this.undoing.delete(clusterName);
+    if (cluster) this.removals.set(name, cluster);
+    const entry = { policy: name, done: this.tasks.spawn(`remove policy ${name}`, (signal) => this.reconcile(name, signal).then(() => undefined)) };
+    this.undoing.set(clusterName, entry);
+    void entry.done.finally(() => {
+      if (this.undoing.get(clusterName) === entry) this.undoing.delete(clusterName);
     });
   }
 
@@ -306,7 +342,10 @@ export class Engine {
   // ------------------------------------------------------------------------------------------------
   // applying
 
-  /** Applies the policy in the background; a change during an apply applies again afterwards. */
+  /**
+   * Brings the cluster in line with the stored policy in the background: applies it, or undoes it when it
+   * was deleted. A change meanwhile is worked on afterwards.
+   */
   requestApply(name: string): void {
     if (this.opts.applyPolicies === false) return;
     const current = this.applying.get(name);
@@ -320,7 +359,7 @@ export class Engine {
       try {
         do {
           slot.again = false;
-          await this.applyNow(name, signal);
+          await this.reconcile(name, signal);
         } while (slot.again && !signal.aborted);
       } finally {
         this.applying.delete(name);
@@ -329,37 +368,99 @@ export class Engine {
   }
 
   /**
-   * One apply; records the outcome in policy_states. Exposed for tests (idempotency). Deleting the policy
-   * stops it (AbortError) before its next write.
+   * Applies the policy now (or undoes it when deleted) and returns the changes; undefined when nothing was
+   * applied here (another daemon holds the policy's work, or the policy is gone). Exposed for tests
+   * (idempotency). A deletion stops the apply before its next write.
    */
   async applyNow(name: string, signal?: AbortSignal, opts: { archiveWaitMs?: number } = {}): Promise<string[] | undefined> {
-    const apply: ApplyInFlight = { stop: new AbortController(), done: Promise.resolve(), claimed: null };
-    const forward = () => apply.stop.abort();
-    if (signal?.aborted) forward();
-    signal?.addEventListener('abort', forward, { once: true });
-    const work = this.applyOnce(name, apply, opts);
-    apply.done = work.then(
-      () => undefined,
-      () => undefined,
-    );
-    let applies = this.inFlight.get(name);
-    if (!applies) this.inFlight.set(name, (applies = new Set()));
-    applies.add(apply);
+    return (await this.reconcile(name, signal, opts)).changes;
+  }
+
+  /**
+   * Works on the policy until its cluster matches the store: applies the stored version, or undoes the
+   * policy when it was deleted; goes again when the policy changed under the apply or another daemon asked
+   * meanwhile. One piece of work per policy at a time, here (exclusive) and across daemons (policyLocks);
+   * `here` false: another daemon holds the work and was asked to go again.
+   */
+  private reconcile(name: string, signal?: AbortSignal, opts: { archiveWaitMs?: number } = {}): Promise<{ here: boolean; changes?: string[] }> {
+    return this.exclusive(name, async () => {
+      if (!(await this.policyLocks.take(name))) return { here: false };
+      try {
+        for (;;) {
+          const outcome = await this.workOnce(name, signal, opts);
+          if (!outcome.stale && (await this.policyLocks.give(name))) return { here: true, changes: outcome.changes };
+        }
+      } catch (err) {
+        // stopping (or the store failed): the work is free again; what is left of it is taken up later
+        await this.policyLocks.drop(name).catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /** Runs `fn` after the policy's earlier work on this daemon has ended. */
+  private async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.work.get(name);
+    let finished!: () => void;
+    const mine = new Promise<void>((resolve) => (finished = resolve));
+    const tail = before ? before.then(() => mine) : mine;
+    this.work.set(name, tail);
     try {
-      return await work;
+      await before;
+      return await fn();
     } finally {
-      signal?.removeEventListener('abort', forward);
-      applies.delete(apply);
-      if (applies.size === 0 && this.inFlight.get(name) === applies) this.inFlight.delete(name);
+      finished();
+      if (this.work.get(name) === tail) this.work.delete(name);
     }
   }
 
-  private async applyOnce(name: string, apply: ApplyInFlight, opts: { archiveWaitMs?: number }): Promise<string[] | undefined> {
+  private async workOnce(name: string, signal: AbortSignal | undefined, opts: { archiveWaitMs?: number }): Promise<{ stale: boolean; changes?: string[] }> {
+    let policy: LoadedPolicy | undefined;
+    try {
+      policy = await this.config.policy(name);
+    } catch {
+      // refers to a cluster or storage that cannot be loaded: nothing to apply now
+      return { stale: false };
+    }
+    if (!policy) {
+      await this.removeDeleted(name, signal ?? this.tasks.signal);
+      return { stale: false };
+    }
+    this.removals.delete(name);
+    const apply: ApplyInFlight = { stop: new AbortController(), stale: false };
+    const stale = () => {
+      apply.stale = true;
+      apply.stop.abort();
+    };
+    const forward = () => apply.stop.abort();
+    if (signal?.aborted) forward();
+    signal?.addEventListener('abort', forward, { once: true });
+    // While it waits (archive, a cancelled job) its policy is compared with the store in batches.
+    const unwatch = this.watch.add({ policy: name, version: policy.version, stale });
+    this.inFlight.set(name, apply);
+    try {
+      return { stale: false, changes: await this.applyOnce(policy, apply, stale, opts) };
+    } catch (err) {
+      if (!isAbort(err) || !apply.stale || signal?.aborted || this.tasks.stopped) throw err;
+      // Deleted or replaced: the cluster stays as far as the apply got (its claims are stored); the next
+      // round applies the new version or undoes the policy, on the cluster known now.
+      if (!this.removals.has(name)) this.removals.set(name, policy.cluster);
+      this.log.info({ policy: name }, `policy ${name} changed in the store during its apply; the apply stopped`);
+      return { stale: true };
+    } finally {
+      unwatch();
+      signal?.removeEventListener('abort', forward);
+      if (this.inFlight.get(name) === apply) this.inFlight.delete(name);
+    }
+  }
+
+  /** One apply of the stored version; records the outcome in policy_states. */
+  private async applyOnce(policy: LoadedPolicy, apply: ApplyInFlight, stale: () => void, opts: { archiveWaitMs?: number }): Promise<string[] | undefined> {
+    const name = policy.name;
     const signal = apply.stop.signal;
-    const policy = await this.config.policy(name).catch(() => undefined);
-    if (!policy) return undefined;
     // The same cluster's previous policy may still be being removed: its undo goes first.
-    await this.undoing.get(policy.cluster.name);
+    const undoing = this.undoing.get(policy.cluster.name);
+    if (undoing && undoing.policy !== name) await undoing.done;
     signal.throwIfAborted();
     await this.policyStates.ensure(name, policy.spec.cluster, policy.spec.schedule);
     if (policy.spec.mode !== 'physical') {
@@ -382,10 +483,14 @@ export class Engine {
           now: () => this.clock.now(),
           sleep: (ms) => this.tasks.sleep(ms, signal),
           signal,
-          // Kept in memory for a deletion that stops this apply, and stored for one after a failure.
+          // between steps: another daemon may have deleted or replaced the policy
+          checkpoint: async () => {
+            if ((await this.watch.version(name)) !== policy.version) stale();
+            signal.throwIfAborted();
+          },
+          // Stored before the write: a deletion undoes it, whichever daemon does the undo.
           claim: async (soFar) => {
-            apply.claimed = mergeApplied(base, soFar);
-            await this.policyStates.setApply(name, { state: 'applying', applied: apply.claimed });
+            await this.policyStates.setApply(name, { state: 'applying', applied: mergeApplied(base, soFar) });
           },
           note: (m) => this.log.info({ policy: name, cluster: policy.cluster.name }, `policy ${name}: ${m}`),
           archiveWaitMs: opts.archiveWaitMs ?? this.opts.archiveWaitMs,
@@ -408,22 +513,42 @@ export class Engine {
   }
 
   /**
+   * The policy is gone from the store: undo on its cluster what its apply state says was started (finished
+   * applies and the claims of stopped ones), then forget the state. Nothing when already done.
+   */
+  private async removeDeleted(name: string, signal: AbortSignal): Promise<void> {
+    const state = await this.policyStates.get(name);
+    const applied = state?.applied;
+    if (applied) {
+      let cluster = this.removals.get(name);
+      if (cluster?.name !== applied.cluster) cluster = await this.config.cluster(applied.cluster);
+      if (cluster) {
+        const running = (await this.runs.active({ policy: name, kind: 'backup' })).some((r) => r.state === 'running');
+        await this.undo(name, cluster, applied, running, signal);
+      } else {
+        this.log.warn({ policy: name, cluster: applied.cluster }, `policy ${name}: cluster ${applied.cluster} no longer exists; what the policy set on it was not undone`);
+      }
+    }
+    if (state) await this.policyStates.remove(name);
+    this.removals.delete(name);
+  }
+
+  /**
    * Before a backup: the policy's current version must be applied (a failed or pending apply is tried
-   * now; the archive wait is left to the pre-check). Returns why it is not, or null.
+   * now; the archive wait is left to the pre-check; an apply another daemon runs is waited for). Returns
+   * why it is not, or null.
    */
   async ensureApplied(name: string, version: number, signal: AbortSignal): Promise<string | null> {
     if (this.opts.applyPolicies === false) return null;
-    const state = await this.policyStates.get(name);
-    if (state?.apply_state === 'applied' && state.applied_version === version) return null;
-    try {
-      await this.applyNow(name, signal, { archiveWaitMs: 0 });
-    } catch (err) {
-      // stopped by a deletion of the policy, not by the run's own signal
-      if (!isAbort(err) || signal.aborted) throw err;
-      return `policy "${name}" was deleted`;
+    for (;;) {
+      const state = await this.policyStates.get(name);
+      if (state?.apply_state === 'applied' && state.applied_version === version) return null;
+      if ((await this.reconcile(name, signal, { archiveWaitMs: 0 })).here) break;
+      while (await this.policyLocks.heldElsewhere(name)) await this.tasks.sleep(APPLY_ELSEWHERE_POLL_MS, signal);
     }
     const after = await this.policyStates.get(name);
-    return after?.apply_state === 'applied' ? null : (after?.apply_error ?? `policy "${name}" could not be applied to its cluster`);
+    if (!after || !(await this.watch.version(name))) return `policy "${name}" was deleted`;
+    return after.apply_state === 'applied' ? null : (after.apply_error ?? `policy "${name}" could not be applied to its cluster`);
   }
 
   private retryApplyLater(name: string, version: number): void {

@@ -16,7 +16,10 @@
  *   finishStep(stepId, state: StepState, message?): Promise<void>
  *   latestScheduled(kind): Promise<Map<policy, Date>>  // newest scheduled_at of scheduled/catch-up runs
  *   latestScheduledFor(policy, kind): Promise<Date | undefined>
- *   active(filter?: { cluster?, kind?, policy? }): Promise<Run[]>   // pending, waiting or running
+ *   active(filter?: { cluster?, kind?, policy?, ids? }): Promise<Run[]>   // pending, waiting or running
+ *   discard(id): Promise<void>                                  // a run refused before it started leaves no trace
+ *   takeTurn(cluster, runId): Promise<number | null>            // the cluster's data backup turn, across daemons:
+ *   giveTurn(cluster, runId): Promise<void>                     //   null when runId holds it, else the run that does
  *   lastSucceeded(filter: { cluster?, policy?, kind, type? }): Promise<Run | undefined>
  *   orphans(kind, alive: (owner) => boolean): Promise<Orphan[]>  // active runs of daemons that are gone
  *   adopt(orphan: Orphan): Promise<boolean>                       // takes one over (once, across daemons)
@@ -204,6 +207,8 @@ function patchToRow(patch: RunPatch): Partial<Record<keyof RunRow, unknown>> {
 }
 
 const MAX_PAGE = 500;
+/** prefix of the leases row that names the run holding a cluster's data backup turn */
+const TURN = 'backup:';
 
 /** An active run whose daemon is gone, with the owner it was read with (adopt() compares it). */
 export interface Orphan {
@@ -393,13 +398,63 @@ export class RunRepository {
     return row?.latest ? new Date(row.latest) : undefined;
   }
 
-  async active(filter: { cluster?: string; kind?: RunKind; policy?: string } = {}): Promise<Run[]> {
+  async active(filter: { cluster?: string; kind?: RunKind; policy?: string; ids?: number[] } = {}): Promise<Run[]> {
     let q = this.db.selectFrom('runs').selectAll().where('state', 'in', [...ACTIVE_STATES]);
+    if (filter.ids !== undefined) q = q.where('id', 'in', filter.ids.length > 0 ? filter.ids : [0]);
     if (filter.cluster !== undefined) q = q.where('cluster', '=', filter.cluster);
     if (filter.kind !== undefined) q = q.where('kind', '=', filter.kind);
     if (filter.policy !== undefined) q = q.where('policy', '=', filter.policy);
     const rows = await q.orderBy('id').execute();
     return rows.map((r) => fromRow(r, []));
+  }
+
+  /** Deletes a run that never started (still pending) with its steps. */
+  async discard(id: number): Promise<void> {
+    const result = await this.db.deleteFrom('runs').where('id', '=', id).where('state', '=', 'pending').executeTakeFirst();
+    if (Number(result.numDeletedRows) > 0) await this.db.deleteFrom('run_steps').where('run_id', '=', id).execute();
+  }
+
+  /**
+   * The cluster's data backup turn: at most one run holds it, across the daemons on the store (row
+   * `backup:<cluster>` of `leases`, holder `run <id>`). Returns null when `runId` holds it now, else the id
+   * of the active run that does; a turn whose run is no longer active is taken over.
+   */
+  async takeTurn(cluster: string, runId: number): Promise<number | null> {
+    const name = TURN + cluster;
+    const mine = `run ${runId}`;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const row = await this.db.selectFrom('leases').select(['holder', 'epoch']).where('name', '=', name).executeTakeFirst();
+      const now = toIso(this.clock.now());
+      if (!row) {
+        try {
+          // held while its run is active: expires_at is not what counts
+          await this.db
+            .insertInto('leases')
+            .values({ name, holder: mine, machine: null, pid: null, expires_at: now, epoch: 1, acquired_at: now, updated_at: now })
+            .execute();
+          return null;
+        } catch (err) {
+          if (classifyStoreError(err) !== 'unique') throw err;
+          continue;
+        }
+      }
+      if (row.holder === mine) return null;
+      const other = Number(row.holder.replace(/^run /, ''));
+      const holder = await this.db.selectFrom('runs').select('state').where('id', '=', other).executeTakeFirst();
+      if (holder && ACTIVE_STATES.includes(holder.state as RunState)) return other;
+      const result = await this.db
+        .updateTable('leases')
+        .set({ holder: mine, epoch: Number(row.epoch) + 1, acquired_at: now, updated_at: now })
+        .where('name', '=', name)
+        .where('epoch', '=', row.epoch)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) > 0) return null;
+    }
+    throw new Error(`cluster ${cluster}: could not settle which run holds its data backup turn (the store row keeps changing)`);
+  }
+
+  async giveTurn(cluster: string, runId: number): Promise<void> {
+    await this.db.deleteFrom('leases').where('name', '=', TURN + cluster).where('holder', '=', `run ${runId}`).execute();
   }
 
   /** Active runs of `kind` whose owner is not alive (or unknown: runs stored before owners were kept). */

@@ -61,10 +61,15 @@ export interface Harness {
   /** advances in steps until the run satisfies `check`; fails with the run's last state */
   waitRun(id: number, check: (r: Run) => boolean, opts?: { stepMs?: number; maxSteps?: number }): Promise<Run>;
   run(id: number): Promise<Run>;
-  /** registers cluster c1 (obsim), storage s1 (a temp dir) and PUTs policy p1 with `policy` merged in */
-  setup(policy?: Record<string, unknown>): Promise<void>;
+  /** registers cluster c1 (obsim), storage s1 (a temp dir) and PUTs policy p1 with `policy` merged in, through `via` (default d) */
+  setup(policy?: Record<string, unknown>, via?: TestDaemon): Promise<void>;
   /** stops the daemon only (obsim and the store stay): for restarts */
   stopDaemon(): Promise<void>;
+  /**
+   * Starts another daemon on the same store, data dir (secret key) and clock; advance() and settling then
+   * wait for every daemon. It does not schedule while `d` holds the lease.
+   */
+  addDaemon(): Promise<TestDaemon>;
   startDaemon(): Promise<void>;
   close(): Promise<void>;
 }
@@ -124,11 +129,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   };
 
   let d: TestDaemon | undefined;
+  const others: TestDaemon[] = [];
+  const settleAll = async () => {
+    for (const x of [d, ...others]) await x?.daemon.engine?.settled();
+  };
   const startDaemon = async () => {
     d = await startTestDaemon(backend, { dataDir, storeUrl, logLevel: 'warn', engine });
-    const eng = d.daemon.engine!;
-    clock.setQuiesce(() => eng.settled());
-    await eng.settled();
+    clock.setQuiesce(settleAll);
+    await settleAll();
   };
   await startDaemon();
 
@@ -142,7 +150,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     storageDir,
     api: (method, url, body) => d!.api(method, url, body),
     async advance(ms) {
-      await d!.daemon.engine!.settled();
+      await settleAll();
       await clock.advance(ms);
     },
     async run(id) {
@@ -161,25 +169,33 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       if (!check(run)) throw new Error(`run ${id} did not reach the expected state; last: ${JSON.stringify(run, null, 1)}`);
       return run;
     },
-    async setup(policy = {}) {
-      let res = await h.api('PUT', '/v1/clusters/c1', { host: sim.host, port: sim.port, user: 'root@sys', password: SYS_PASSWORD });
+    async setup(policy = {}, via) {
+      const api = via?.api ?? h.api;
+      let res = await api('PUT', '/v1/clusters/c1', { host: sim.host, port: sim.port, user: 'root@sys', password: SYS_PASSWORD });
       expect(res.status, res.text).toBe(201);
-      res = await h.api('PUT', '/v1/storages/s1', { type: 'file', path: storageDir, capacity_alarm_threshold: 99 });
+      res = await api('PUT', '/v1/storages/s1', { type: 'file', path: storageDir, capacity_alarm_threshold: 99 });
       expect(res.status, res.text).toBe(201);
-      res = await h.api('PUT', '/v1/policies/p1', {
+      res = await api('PUT', '/v1/policies/p1', {
         cluster: 'c1',
         storage: 's1',
         schedule: { period: 'weekly', time: '02:00', days: [{ day: 1, type: 'full' }, { day: 3, type: 'incremental' }] },
         ...policy,
       });
       expect(res.status, res.text).toBe(201);
-      await d!.daemon.engine!.settled();
+      await settleAll();
     },
     async stopDaemon() {
       await d!.daemon.close();
     },
     startDaemon,
+    async addDaemon() {
+      const other = await startTestDaemon(backend, { dataDir, storeUrl, logLevel: 'warn', engine });
+      others.push(other);
+      await settleAll();
+      return other;
+    },
     async close() {
+      for (const other of others) await other.daemon.close().catch(() => undefined);
       await d?.daemon.close().catch(() => undefined);
       await sim.stop();
       fs.rmSync(storageDir, { recursive: true, force: true });
