@@ -5,7 +5,8 @@
  *
  *   applyPolicy(ctx: ApplyContext, policy: LoadedPolicy): Promise<ApplyOutcome>
  *       // ctx.claim(soFar) is awaited before each write a deletion would have to undo (archive on,
- *       // retention set), so an apply stopped half-way (ctx.signal) leaves a record of what it did
+ *       // retention set), so an apply stopped half-way (ctx.signal) leaves a record of what it did;
+ *       // ctx.checkpoint() between steps stops it (AbortError) once its policy changed in the store
  *   removePolicy(ctx: ApplyContext, applied: AppliedConfig): Promise<string[]>   // 3.x: secondary retention reset too
  *   mergeApplied(a, b): AppliedConfig | null                      // what two records claim together
  *   destinationsFor(policy, major, tenants): PolicyDestinations   // where each tenant's backups go

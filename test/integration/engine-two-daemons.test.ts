@@ -13,6 +13,16 @@ const active = (r: Run) => ['pending', 'waiting', 'running'].includes(r.state);
 /** A policy with a retention, so applying it adds a delete policy per tenant. */
 const POLICY = { cleanup: { enabled: true, retention_days: 7, time: '04:00' } };
 
+/**
+ * crm archives elsewhere with an operator's delete policy: an apply of POLICY stops that archive and waits
+ * for it (obsim's time stands still), with crm's destination, retention and archive still to come.
+ */
+async function operatorArchivesCrm(harness: Harness): Promise<void> {
+  await sysExec(harness.sim, `ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file://${harness.storageDir}/operator/crm' TENANT = crm`);
+  await sysExec(harness.sim, 'ALTER SYSTEM ARCHIVELOG TENANT = crm');
+  await sysExec(harness.sim, "ALTER SYSTEM ADD DELETE BACKUP POLICY 'default' RECOVERY_WINDOW '3d' TENANT = crm");
+}
+
 for (const backend of BACKENDS) {
   describe(`two daemons on one ${backend} store`, () => {
     let h: Harness | undefined;
@@ -39,11 +49,7 @@ for (const backend of BACKENDS) {
     it('a policy deleted through a stops the apply b runs; the cluster is left as before, undone once', async () => {
       const { a, b } = await start({ obVersion: '4.2.1', tenants: ['app', 'crm'] });
       const harness = h!;
-      // crm archives elsewhere with an operator's delete policy: b's apply stops that archive and waits
-      // for it (obsim's time stands still), with crm's destination, retention and archive still to come.
-      await sysExec(harness.sim, `ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file://${harness.storageDir}/operator/crm' TENANT = crm`);
-      await sysExec(harness.sim, 'ALTER SYSTEM ARCHIVELOG TENANT = crm');
-      await sysExec(harness.sim, "ALTER SYSTEM ADD DELETE BACKUP POLICY 'default' RECOVERY_WINDOW '3d' TENANT = crm");
+      await operatorArchivesCrm(harness);
       await harness.setup(POLICY, b);
       await expect(b.daemon.engine!.policyStates.get('p1')).resolves.toMatchObject({ apply_state: 'applying' });
       expect(writesIn(harness.statements)).toContain('ALTER SYSTEM NOARCHIVELOG TENANT = crm');
@@ -63,6 +69,54 @@ for (const backend of BACKENDS) {
       const nameOf = new Map(tenants.map((r) => [String(r.ID ?? r.id), String(r.T ?? r.t)]));
       const windows = await harness.sim.query('SELECT tenant_id AS id, recovery_window AS w FROM oceanbase.CDB_OB_BACKUP_DELETE_POLICY');
       expect(windows.map((r) => `${nameOf.get(String(r.ID ?? r.id))}=${r.W ?? r.w}`)).toEqual(['crm=3d']);
+      expect(await a.daemon.engine!.policyStates.get('p1')).toBeUndefined();
+    }, 120_000);
+
+    it('a policy replaced through a while b applies it: b stops that apply and the new version is what the cluster gets', async () => {
+      const { a, b } = await start({ obVersion: '4.2.1', tenants: ['app', 'crm'] });
+      const harness = h!;
+      await operatorArchivesCrm(harness);
+      await harness.setup(POLICY, b);
+      await expect(b.daemon.engine!.policyStates.get('p1')).resolves.toMatchObject({ apply_state: 'applying' });
+
+      const from = harness.statements.length;
+      const current = (await a.api('GET', '/v1/policies/p1')).body;
+      const res = await a.api('PUT', '/v1/policies/p1', { ...current, name: undefined, created_at: undefined, updated_at: undefined, cleanup: { enabled: true, retention_days: 9 } });
+      expect(res.status, res.text).toBe(200);
+      await waitApplied(harness, 'p1', 'applied', 300);
+
+      const after = writesIn(harness.statements.slice(from));
+      // The 7 days of the replaced version were not set on crm; both tenants end with the new 9 days.
+      expect(after.filter((w) => /RECOVERY_WINDOW '7d'/.test(w))).toEqual([]);
+      expect(after.filter((w) => /RECOVERY_WINDOW '9d'/.test(w)).sort()).toEqual([
+        "ALTER SYSTEM ADD DELETE BACKUP POLICY 'default' RECOVERY_WINDOW '9d' TENANT = app",
+        "ALTER SYSTEM ADD DELETE BACKUP POLICY 'default' RECOVERY_WINDOW '9d' TENANT = crm",
+      ]);
+      expect(await a.daemon.engine!.policyStates.get('p1')).toMatchObject({ apply_state: 'applied', applied_version: res.body.version });
+      const modes = await harness.sim.query("SELECT log_mode AS m FROM oceanbase.DBA_OB_TENANTS WHERE tenant_type = 'USER'");
+      expect(modes.map((r) => r.M ?? r.m)).toEqual(['ARCHIVELOG', 'ARCHIVELOG']);
+    }, 120_000);
+
+    it('b stopped while it held the apply of a policy deleted through a: a undoes the policy once b is gone', async () => {
+      const { a, b } = await start({ obVersion: '4.2.1', tenants: ['app', 'crm'], engine: { lease: { ttlMs: 90_000, renewMs: 30_000 } } });
+      const harness = h!;
+      await operatorArchivesCrm(harness);
+      await harness.setup(POLICY, b);
+      await expect(b.daemon.engine!.policyStates.get('p1')).resolves.toMatchObject({ apply_state: 'applying' });
+
+      const from = harness.statements.length;
+      const res = await a.api('DELETE', '/v1/policies/p1');
+      expect(res.status, res.text).toBe(204);
+      // b holds the work: a asked it to go again and left it; b stops before it looked at the store again.
+      expect(writesIn(harness.statements.slice(from))).toEqual([]);
+      await b.daemon.engine!.stop({ releaseLease: false });
+      await b.daemon.close();
+      for (let i = 0; i < 8; i++) await harness.advance(30_000);
+
+      expect(writesIn(harness.statements.slice(from)).sort()).toEqual([
+        "ALTER SYSTEM DROP DELETE BACKUP POLICY 'default' TENANT = app",
+        'ALTER SYSTEM NOARCHIVELOG TENANT = app',
+      ]);
       expect(await a.daemon.engine!.policyStates.get('p1')).toBeUndefined();
     }, 120_000);
 
