@@ -48,6 +48,28 @@ interface OssClient {
 }
 
 /**
+ * urllib 2, ali-oss's HTTP client, ends a request whose body is a stream twice when the connection fails
+ * before any response (pump's callback and the request's own 'error' listener both end it), and reports the
+ * second end on stderr through console.warn, stack trace included. The caller already has the error (a
+ * StorageError here), so exactly those two lines of urllib are dropped; every other warning passes.
+ */
+const URLLIB_SECOND_END = new Set([
+  '[urllib:warn] [%s] [%s] [worker:%s] %s %s callback twice!!!',
+  '[urllib:warn] [%s] [%s] [worker:%s] %s: %s\nstack: %s',
+]);
+let urllibQuiet = false;
+
+function quietUrllibSecondEnd(): void {
+  if (urllibQuiet) return;
+  urllibQuiet = true;
+  const warn = console.warn;
+  console.warn = function (this: Console, ...args: unknown[]) {
+    if (typeof args[0] === 'string' && URLLIB_SECOND_END.has(args[0])) return;
+    warn.apply(this, args);
+  };
+}
+
+/**
  * Alibaba Cloud endpoints (`*.aliyuncs.com`) are addressed virtual-host style (`bucket.endpoint`), as OSS
  * requires; any other endpoint (an IP, localhost, an OSS-compatible service) path-style (`endpoint/bucket`).
  */
@@ -101,6 +123,7 @@ export class OssStorage implements Storage {
     this.secrets = [config.access_key_secret];
     this.partSizeSetting = partSizeFor(0, options.partSize ?? DEFAULT_PART_SIZE);
     this.multipartThreshold = Math.max(options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD, this.partSizeSetting);
+    quietUrllibSecondEnd();
     this.agent = new HttpAgent({ keepAlive: true, maxSockets: 32 });
     this.httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 32 });
     const clientOptions = {
