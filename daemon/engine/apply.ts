@@ -42,6 +42,8 @@ export interface ApplyContext {
   note?(message: string): void;
   /** how long to wait for the log archive to reach DOING (default 30 min); 0 = do not wait */
   archiveWaitMs?: number;
+  /** looked at on each poll of that wait: true ends it (a backup's pre-check takes the wait over) */
+  archiveWaitOver?(): boolean;
   /** how long to wait for a cancelled backup or a stopping archive (default 10 min) */
   stopWaitMs?: number;
   pollMs?: number;
@@ -364,6 +366,7 @@ export async function waitArchiveDoing(ctx: ApplyContext, tenants: Array<string 
   for (;;) {
     const result = await archiveState(ctx, tenants);
     if (result.doing) return result;
+    if (ctx.archiveWaitOver?.()) return result;
     if (Object.values(result.states).some((s) => s === 'INTERRUPTED')) return result;
     if (ctx.now().getTime() >= deadline) return result;
     await ctx.sleep(ctx.pollMs ?? 2_000);

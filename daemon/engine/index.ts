@@ -121,6 +121,8 @@ export class Engine {
   private readonly removals = new Map<string, LoadedCluster>();
   /** cluster → the undo of its deleted policy, while it runs here */
   private readonly undoing = new Map<string, { policy: string; done: Promise<void> }>();
+  /** policy → backups here waiting to apply it: its apply leaves the wait for DOING to their pre-check */
+  private readonly hurried = new Map<string, number>();
   private readonly opts: EngineOptions;
   private started = false;
   private stopping: Promise<void> | undefined;
@@ -494,6 +496,7 @@ export class Engine {
           },
           note: (m) => this.log.info({ policy: name, cluster: policy.cluster.name }, `policy ${name}: ${m}`),
           archiveWaitMs: opts.archiveWaitMs ?? this.opts.archiveWaitMs,
+          archiveWaitOver: () => this.hurried.has(name),
         },
         policy,
       );
@@ -535,16 +538,23 @@ export class Engine {
 
   /**
    * Before a backup: the policy's current version must be applied (a failed or pending apply is tried
-   * now; the archive wait is left to the pre-check; an apply another daemon runs is waited for). Returns
-   * why it is not, or null.
+   * now; the archive wait is left to the pre-check — an apply in flight here ends its own; an apply
+   * another daemon runs is waited for). Returns why it is not, or null.
    */
   async ensureApplied(name: string, version: number, signal: AbortSignal): Promise<string | null> {
     if (this.opts.applyPolicies === false) return null;
-    for (;;) {
-      const state = await this.policyStates.get(name);
-      if (state?.apply_state === 'applied' && state.applied_version === version) return null;
-      if ((await this.reconcile(name, signal, { archiveWaitMs: 0 })).here) break;
-      while (await this.policyLocks.heldElsewhere(name)) await this.tasks.sleep(APPLY_ELSEWHERE_POLL_MS, signal);
+    this.hurried.set(name, (this.hurried.get(name) ?? 0) + 1);
+    try {
+      for (;;) {
+        const state = await this.policyStates.get(name);
+        if (state?.apply_state === 'applied' && state.applied_version === version) return null;
+        if ((await this.reconcile(name, signal, { archiveWaitMs: 0 })).here) break;
+        while (await this.policyLocks.heldElsewhere(name)) await this.tasks.sleep(APPLY_ELSEWHERE_POLL_MS, signal);
+      }
+    } finally {
+      const left = this.hurried.get(name)! - 1;
+      if (left > 0) this.hurried.set(name, left);
+      else this.hurried.delete(name);
     }
     const after = await this.policyStates.get(name);
     if (!after || !(await this.watch.version(name))) return `policy "${name}" was deleted`;
