@@ -20,7 +20,7 @@
  */
 import type { Kysely } from 'kysely';
 import { toIso, type Clock } from './clock.js';
-import { classifyStoreError } from '../store/errors.js';
+import { insertLease } from '../scheduler/lease.js';
 import type { Database } from '../store/schema.js';
 
 const PREFIX = 'policy:';
@@ -44,18 +44,10 @@ export class PolicyLocks {
       const row = await this.db.selectFrom('leases').select(['holder', 'epoch']).where('name', '=', name).executeTakeFirst();
       const now = toIso(this.clock.now());
       if (!row) {
-        try {
-          await this.db
-            .insertInto('leases')
-            // held while its daemon is present: expires_at is not what counts
-            .values({ name, holder: this.holder, machine: null, pid: null, expires_at: now, epoch: 1, acquired_at: now, updated_at: now })
-            .execute();
-          this.held.set(policy, 1);
-          return true;
-        } catch (err) {
-          if (classifyStoreError(err) !== 'unique') throw err;
-          continue;
-        }
+        // held while its daemon is present: expires_at is not what counts
+        if (!(await insertLease(this.db, { name, holder: this.holder, machine: null, pid: null, expires_at: now, epoch: 1, acquired_at: now, updated_at: now }))) continue;
+        this.held.set(policy, 1);
+        return true;
       }
       const epoch = Number(row.epoch);
       if (row.holder === this.holder) {

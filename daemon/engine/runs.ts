@@ -32,6 +32,7 @@
  * `timed_out_at` is set once a data backup ran past data_backup_timeout_minutes (alarm input; not killed).
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { insertLease } from '../scheduler/lease.js';
 import { classifyStoreError } from '../store/errors.js';
 import type { Database, RunRow, RunStepRow } from '../store/schema.js';
 import { toIso, type Clock } from './clock.js';
@@ -426,17 +427,9 @@ export class RunRepository {
       const row = await this.db.selectFrom('leases').select(['holder', 'epoch']).where('name', '=', name).executeTakeFirst();
       const now = toIso(this.clock.now());
       if (!row) {
-        try {
-          // held while its run is active: expires_at is not what counts
-          await this.db
-            .insertInto('leases')
-            .values({ name, holder: mine, machine: null, pid: null, expires_at: now, epoch: 1, acquired_at: now, updated_at: now })
-            .execute();
-          return null;
-        } catch (err) {
-          if (classifyStoreError(err) !== 'unique') throw err;
-          continue;
-        }
+        // held while its run is active: expires_at is not what counts
+        if (await insertLease(this.db, { name, holder: mine, machine: null, pid: null, expires_at: now, epoch: 1, acquired_at: now, updated_at: now })) return null;
+        continue;
       }
       if (row.holder === mine) return null;
       const other = Number(row.holder.replace(/^run /, ''));

@@ -15,6 +15,7 @@
  *   lease.leading                              // holds the lease now
  *   await lease.alive()                        // holder ids of daemons whose presence row is current
  *   await lease.release()                      // clean stop: gives the lease and the presence row up
+ *   insertLease(db, row)                       // a new leases row, false when the name is taken (also policy-work.ts, runs.ts)
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -68,6 +69,17 @@ function processExists(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Inserts a row of `leases`; false when a row of that name exists already (another holder got there first). */
+export async function insertLease(db: Kysely<Database>, row: LeaseRow): Promise<boolean> {
+  try {
+    await db.insertInto('leases').values(row).execute();
+    return true;
+  } catch (err) {
+    if (classifyStoreError(err) !== 'unique') throw err;
+    return false;
   }
 }
 
@@ -145,17 +157,9 @@ export class SchedulingLease {
     const row = await db.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
     if (!row) {
       const now = clock.now();
-      try {
-        await db
-          .insertInto('leases')
-          .values({ name, holder: this.holder, machine: this.machine, pid: process.pid, expires_at: this.expiry(now), epoch: 1, acquired_at: toIso(now), updated_at: toIso(now) })
-          .execute();
-        this.heldUntil = now.getTime() + this.ttlMs;
-        return true;
-      } catch (err) {
-        if (classifyStoreError(err) !== 'unique') throw err;
-        return false;
-      }
+      const inserted = await insertLease(db, { name, holder: this.holder, machine: this.machine, pid: process.pid, expires_at: this.expiry(now), epoch: 1, acquired_at: toIso(now), updated_at: toIso(now) });
+      if (inserted) this.heldUntil = now.getTime() + this.ttlMs;
+      return inserted;
     }
     if (!this.isGone(row)) return false;
     // the holder is gone: take over, unless someone else did meanwhile (the epoch moved)

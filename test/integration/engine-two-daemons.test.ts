@@ -1,8 +1,8 @@
 // Two obbackupd on one store (the same SQLite file, then one MariaDB database), one obsim 4.2.1, one
-// simulated clock: the store is what both go by. A policy deleted through one daemon stops the apply the
-// other runs and is undone on the cluster once; a data backup running through one daemon keeps the other
-// from starting a second one of the same cluster (backup now: the same 409 as on one daemon; a scheduled
-// run: waits for it).
+// simulated clock: the store is what both go by. A policy deleted (or replaced) through one daemon stops the
+// apply the other runs; a deleted one is undone on the cluster once, also when the daemon holding its work
+// stops; a data backup running through one daemon keeps the other from starting a second one of the same
+// cluster (backup now: the same 409 as on one daemon; a scheduled run: waits for it).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../daemon/engine/index.js';
 import { BACKENDS, type TestDaemon } from '../support/daemon.js';
@@ -12,16 +12,6 @@ import { acquireMariaDb, releaseMariaDb } from '../support/mariadb.js';
 const active = (r: Run) => ['pending', 'waiting', 'running'].includes(r.state);
 /** A policy with a retention, so applying it adds a delete policy per tenant. */
 const POLICY = { cleanup: { enabled: true, retention_days: 7, time: '04:00' } };
-
-/**
- * crm archives elsewhere with an operator's delete policy: an apply of POLICY stops that archive and waits
- * for it (obsim's time stands still), with crm's destination, retention and archive still to come.
- */
-async function operatorArchivesCrm(harness: Harness): Promise<void> {
-  await sysExec(harness.sim, `ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file://${harness.storageDir}/operator/crm' TENANT = crm`);
-  await sysExec(harness.sim, 'ALTER SYSTEM ARCHIVELOG TENANT = crm');
-  await sysExec(harness.sim, "ALTER SYSTEM ADD DELETE BACKUP POLICY 'default' RECOVERY_WINDOW '3d' TENANT = crm");
-}
 
 for (const backend of BACKENDS) {
   describe(`two daemons on one ${backend} store`, () => {
@@ -39,6 +29,22 @@ for (const backend of BACKENDS) {
       return { a: h.d, b };
     }
 
+    /**
+     * b applies POLICY half-way: crm archives elsewhere with an operator's delete policy, so b's apply stops
+     * that archive and waits for it (obsim's time stands still), crm's destination, retention and archive
+     * still to come.
+     */
+    async function bApplyingHalfWay(engine?: HarnessOptions['engine']) {
+      const daemons = await start({ obVersion: '4.2.1', tenants: ['app', 'crm'], engine });
+      const harness = h!;
+      await sysExec(harness.sim, `ALTER SYSTEM SET LOG_ARCHIVE_DEST = 'LOCATION=file://${harness.storageDir}/operator/crm' TENANT = crm`);
+      await sysExec(harness.sim, 'ALTER SYSTEM ARCHIVELOG TENANT = crm');
+      await sysExec(harness.sim, "ALTER SYSTEM ADD DELETE BACKUP POLICY 'default' RECOVERY_WINDOW '3d' TENANT = crm");
+      await harness.setup(POLICY, daemons.b);
+      await expect(daemons.b.daemon.engine!.policyStates.get('p1')).resolves.toMatchObject({ apply_state: 'applying' });
+      return { ...daemons, harness };
+    }
+
     afterEach(async () => {
       await h?.close();
       h = undefined;
@@ -47,11 +53,7 @@ for (const backend of BACKENDS) {
     });
 
     it('a policy deleted through a stops the apply b runs; the cluster is left as before, undone once', async () => {
-      const { a, b } = await start({ obVersion: '4.2.1', tenants: ['app', 'crm'] });
-      const harness = h!;
-      await operatorArchivesCrm(harness);
-      await harness.setup(POLICY, b);
-      await expect(b.daemon.engine!.policyStates.get('p1')).resolves.toMatchObject({ apply_state: 'applying' });
+      const { a, harness } = await bApplyingHalfWay();
       expect(writesIn(harness.statements)).toContain('ALTER SYSTEM NOARCHIVELOG TENANT = crm');
 
       const from = harness.statements.length;
@@ -73,11 +75,7 @@ for (const backend of BACKENDS) {
     }, 120_000);
 
     it('a policy replaced through a while b applies it: b stops that apply and the new version is what the cluster gets', async () => {
-      const { a, b } = await start({ obVersion: '4.2.1', tenants: ['app', 'crm'] });
-      const harness = h!;
-      await operatorArchivesCrm(harness);
-      await harness.setup(POLICY, b);
-      await expect(b.daemon.engine!.policyStates.get('p1')).resolves.toMatchObject({ apply_state: 'applying' });
+      const { a, harness } = await bApplyingHalfWay();
 
       const from = harness.statements.length;
       const current = (await a.api('GET', '/v1/policies/p1')).body;
@@ -98,11 +96,7 @@ for (const backend of BACKENDS) {
     }, 120_000);
 
     it('b stopped while it held the apply of a policy deleted through a: a undoes the policy once b is gone', async () => {
-      const { a, b } = await start({ obVersion: '4.2.1', tenants: ['app', 'crm'], engine: { lease: { ttlMs: 90_000, renewMs: 30_000 } } });
-      const harness = h!;
-      await operatorArchivesCrm(harness);
-      await harness.setup(POLICY, b);
-      await expect(b.daemon.engine!.policyStates.get('p1')).resolves.toMatchObject({ apply_state: 'applying' });
+      const { a, b, harness } = await bApplyingHalfWay({ lease: { ttlMs: 90_000, renewMs: 30_000 } });
 
       const from = harness.statements.length;
       const res = await a.api('DELETE', '/v1/policies/p1');
