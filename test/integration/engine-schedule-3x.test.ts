@@ -2,8 +2,7 @@
 // major compaction newer than the archive start and the last backup; the reference documents no daily merge
 // to count on, so the policy asks the run to trigger one (compaction_before_full: trigger).
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Run } from '../../daemon/engine/index.js';
-import { startHarness, waitApplied, writesIn, type Harness } from '../support/engine.js';
+import { advanceBy, scheduledRuns, startHarness, waitApplied, writesIn, type Harness } from '../support/engine.js';
 
 let h: Harness | undefined;
 
@@ -13,7 +12,6 @@ afterEach(async () => {
 });
 
 const DAY = 86_400_000;
-const HOUR = 3_600_000;
 
 describe('a weekly policy on OceanBase 3.2.4 over two weeks', () => {
   it('runs the fulls (each after its own major compaction) and the incrementals as declared, all succeeding', { timeout: 120_000 }, async () => {
@@ -32,12 +30,10 @@ describe('a weekly policy on OceanBase 3.2.4 over two weeks', () => {
     });
     await waitApplied(h);
     const before = h.statements.length;
-    for (let done = 0; done < 15 * DAY; done += 6 * HOUR) await h.advance(6 * HOUR);
+    await advanceBy(h, 15 * DAY);
     await h.d.daemon.engine!.settled();
 
-    const res = await h.api('GET', '/v1/runs?policy=p1&kind=backup&trigger=scheduled,catch_up&limit=100');
-    expect(res.status, res.text).toBe(200);
-    const runs = (res.body.items as Run[]).reverse();
+    const runs = await scheduledRuns(h);
     expect(runs.map((r) => [r.scheduled_at, r.type, r.state])).toEqual([
       ['2025-03-03T02:00:00.000Z', 'full', 'succeeded'],
       ['2025-03-05T02:00:00.000Z', 'incremental', 'succeeded'],

@@ -2,10 +2,9 @@
 // a month (in their time zones, across a DST change), pause, catch-up once/skip after a stopped daemon, one
 // data backup per cluster at a time, and the timeout flag.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Run } from '../../daemon/engine/index.js';
 import { RunRepository } from '../../daemon/engine/runs.js';
 import { openStore } from '../../daemon/store/index.js';
-import { startHarness, waitApplied, type Harness } from '../support/engine.js';
+import { advanceBy, scheduledRuns, startHarness, waitApplied, type Harness } from '../support/engine.js';
 
 let h: Harness | undefined;
 
@@ -17,16 +16,6 @@ afterEach(async () => {
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
-async function scheduledRuns(x: Harness): Promise<Run[]> {
-  const res = await x.api('GET', '/v1/runs?policy=p1&kind=backup&trigger=scheduled,catch_up&limit=500');
-  expect(res.status, res.text).toBe(200);
-  return (res.body.items as Run[]).reverse();
-}
-
-/** Advances `total` ms in steps of at most `step` (the engine settles at every wake-up in between). */
-async function advanceBy(x: Harness, total: number, step = 6 * HOUR): Promise<void> {
-  for (let done = 0; done < total; done += step) await x.advance(Math.min(step, total - done));
-}
 
 describe('a weekly policy in Asia/Shanghai over a month', () => {
   it('produces one run per scheduled day at 02:00 local time, fulls and incrementals as declared', { timeout: 120_000 }, async () => {

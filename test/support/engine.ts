@@ -215,3 +215,15 @@ export async function waitApplied(h: Harness, policy = 'p1', state = 'applied', 
   const s = await h.d.daemon.engine!.policyStates.get(policy);
   throw new Error(`policy ${policy} not ${state}: ${JSON.stringify(s)}`);
 }
+
+/** The policy's scheduled (and catch-up) backup runs, oldest first. */
+export async function scheduledRuns(h: Harness, policy = 'p1'): Promise<Run[]> {
+  const res = await h.api('GET', `/v1/runs?policy=${policy}&kind=backup&trigger=scheduled,catch_up&limit=500`);
+  expect(res.status, res.text).toBe(200);
+  return (res.body.items as Run[]).reverse();
+}
+
+/** Advances `total` ms in steps of at most `step` (6 h by default; the engine settles at every wake-up in between). */
+export async function advanceBy(h: Harness, total: number, step = 6 * 3_600_000): Promise<void> {
+  for (let done = 0; done < total; done += step) await h.advance(Math.min(step, total - done));
+}
