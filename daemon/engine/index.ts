@@ -215,7 +215,7 @@ export class Engine {
     }
   }
 
-  /** Adopts the in-flight backup runs of daemons that are gone; returns how many daemons are present. */
+  /** Adopts the runs in flight of daemons that are gone (backups re-attach, cleanup and secondary start again); returns how many daemons are present. */
   private async takeOverRuns(): Promise<number> {
     const alive = await this.lease.alive();
     const adopted: Run[] = [];
@@ -224,6 +224,13 @@ export class Engine {
     }
     if (adopted.length > 0) this.log.info({ runs: adopted.map((r) => r.id) }, `taking over ${adopted.length} backup run(s) in flight`);
     await this.backups.resume(adopted);
+    for (const kind of ['cleanup', 'secondary'] as const) {
+      for (const orphan of await this.runs.orphans(kind, (owner) => alive.has(owner))) {
+        if (!(await this.runs.adopt(orphan))) continue;
+        this.log.info({ run: orphan.run.id }, `taking over ${kind} run ${orphan.run.id}, left under way by a stopped daemon: starting it again`);
+        await this.ops.resume(orphan.run);
+      }
+    }
     return alive.size;
   }
 

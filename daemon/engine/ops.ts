@@ -256,7 +256,7 @@ export class OpsEngine {
         const { run, created } = await this.runs.create({ policy: policy.name, cluster: policy.cluster, kind, trigger, scheduled_at: decision.run.at });
         if (!created) continue;
         started.push(run);
-        this.spawn(`${kind} run ${run.id}`, () => (kind === 'cleanup' ? executeCleanup(this.ctx, run, policy, this.options.cleanup) : executeSecondary(this.ctx, run, policy, this.options.secondary)));
+        this.execute(run, policy);
       }
     }
     return started;
@@ -265,8 +265,37 @@ export class OpsEngine {
   /** Runs a cleanup or secondary backup now, outside its cadence (CLI, tests). */
   async runNow(policy: NamedPolicy, kind: 'cleanup' | 'secondary'): Promise<Run> {
     const { run } = await this.runs.create({ policy: policy.name, cluster: policy.cluster, kind, trigger: 'immediate' });
-    this.spawn(`${kind} run ${run.id}`, () => (kind === 'cleanup' ? executeCleanup(this.ctx, run, policy, this.options.cleanup) : executeSecondary(this.ctx, run, policy, this.options.secondary)));
+    this.execute(run, policy);
     return run;
+  }
+
+  private execute(run: Run, policy: NamedPolicy): void {
+    this.spawn(`${run.kind} run ${run.id}`, () =>
+      run.kind === 'cleanup' ? executeCleanup(this.ctx, run, policy, this.options.cleanup) : executeSecondary(this.ctx, run, policy, this.options.secondary),
+    );
+  }
+
+  /**
+   * Takes up a cleanup or secondary run a stopped daemon left under way (this daemon's adopted it): it
+   * starts again from the top. Both are made to be run again: a cleanup deletes what is still expired, a
+   * 4.x copy skips what it recorded or finds on the target with the same checksum, 3.x asks the database
+   * for what is not backed up yet. Left alone, the run would stay "running" and block every later one.
+   */
+  async resume(run: Run): Promise<void> {
+    if (run.kind !== 'cleanup' && run.kind !== 'secondary') return;
+    const now = this.ctx.clock.now();
+    const stored = await this.runs.get(run.id);
+    if (!stored) return;
+    for (const step of stored.steps) if (step.state === 'running') await this.runs.finishStep(step.id, 'failed', 'interrupted by a daemon restart');
+    this.cached = undefined;
+    const policy = run.policy ? (await this.policies()).find((p) => p.name === run.policy) : undefined;
+    if (!policy) {
+      await this.runs.update(run.id, { state: 'failed', finished_at: now, error: `interrupted by a daemon restart; its policy "${run.policy}" no longer exists` });
+      return;
+    }
+    if (stored.state === 'running') await this.runs.addStep(run.id, 'restart', 'succeeded', 'the daemon restarted during this run: starting it again (what it finished stays done)');
+    if (stored.state !== 'pending' && !(await this.runs.transition(run.id, [stored.state], { state: 'pending' }))) return;
+    this.execute(stored, policy);
   }
 
   /** Reads clusters and storages, evaluates every alarm and stores the changes; returns the events. */
