@@ -192,6 +192,7 @@ export class OpsEngine {
     this.alarms = new AlarmRepository(ctx.store.db);
     this.health = new HealthMonitor(ctx, options.health);
     this.facts = new RunFactsTracker(ctx);
+    options.webhook?.attach(ctx.store.db);
   }
 
   /** What the run table says per policy (kept up to date incrementally). */
@@ -324,7 +325,7 @@ export class OpsEngine {
       const log = e.event === 'raised' ? this.ctx.log.warn.bind(this.ctx.log) : this.ctx.log.info.bind(this.ctx.log);
       log({ alarm: e.alarm.name, id: e.alarm.id, cluster: e.alarm.cluster, policy: e.alarm.policy, storage: e.alarm.storage }, `alarm ${e.event}: ${e.alarm.message}`);
     }
-    this.options.webhook?.enqueue(events);
+    await this.options.webhook?.enqueue(events);
     return events;
   }
 

@@ -152,6 +152,20 @@ export interface LeaseRow {
   updated_at: string;
 }
 
+/** An alarm event for the webhook (migrations/0007_webhook_outbox.ts). */
+export interface WebhookOutboxRow {
+  id: Generated<number>;
+  body: string;
+  alarm_id: number;
+  event: string;
+  created_at: string;
+  attempts: number;
+  done_at: string | null;
+  /** delivered, refused (4xx), gave_up (attempts spent), dropped (queue over its limit) */
+  outcome: string | null;
+  error: string | null;
+}
+
 export interface Database {
   clusters: ResourceRow;
   storages: ResourceRow;
@@ -164,6 +178,7 @@ export interface Database {
   cluster_observations: ClusterObservationRow;
   policy_states: PolicyStateRow;
   leases: LeaseRow;
+  webhook_outbox: WebhookOutboxRow;
 }
 
 export type ResourceTable = 'clusters' | 'storages' | 'policies';

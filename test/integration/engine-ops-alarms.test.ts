@@ -196,6 +196,40 @@ describe('alarms on OceanBase 4.2.1', () => {
   });
 });
 
+describe('alarm events not yet sent when the daemon stops', () => {
+  it('stay in the store and are sent, once, by the next start', async () => {
+    const down = await startHook(Number.MAX_SAFE_INTEGER); // answers 503 to everything
+    const webhook = new WebhookNotifier({ url: down.url, log: createLogger({ level: 'silent' }), baseDelayMs: 20, attempts: 1000 });
+    h = await startHarness({ obVersion: '4.2.1', ops: { webhook } });
+    const primary = fileStorage(h, 'primary');
+    await register(h, { primary }, { storage: 'primary', schedule: weekly });
+    await prepareCluster(h, primary, ['t1'], { checkpoint: '120s' });
+    await takeBackup(h, 'full', { fail: 9070 });
+    const [raised] = await h.ops.evaluateAlarms();
+    expect(raised).toMatchObject({ event: 'raised', alarm: { name: 'data_backup_failed' } });
+    while (down.attempts < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    await webhook.close(); // the daemon stops while the event is still being retried
+    await down.close();
+    expect(down.received).toEqual([]);
+    expect(webhook.pending).toBe(1);
+
+    hook = await startHook(0);
+    const next = new WebhookNotifier({ url: hook.url, log: createLogger({ level: 'silent' }), baseDelayMs: 20 });
+    next.attach(h.store.db);
+    await next.enqueue([]); // what alarm evaluation does at every pass: sends what waits
+    await next.flush();
+    expect(hook.received).toEqual([{ source: 'obbackupd', ...raised }]);
+    expect(next).toMatchObject({ delivered: 1, failed: 0, pending: 0 });
+    const row = await h.store.db.selectFrom('webhook_outbox').selectAll().executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ alarm_id: raised!.alarm.id, event: 'raised', outcome: 'delivered', error: null });
+    expect(row.attempts).toBeGreaterThanOrEqual(3); // the two refused before the stop, then the delivery
+
+    await next.enqueue([]);
+    await next.flush();
+    expect(hook.received).toHaveLength(1);
+  });
+});
+
 describe('alarms on OceanBase 3.2.4', () => {
   it('raises and resolves log archive interrupted and log backup delay from the cluster-level archive', async () => {
     h = await startHarness({ obVersion: '3.2.4' });
@@ -235,7 +269,7 @@ describe('the daemon webhook setting', () => {
         const webhook = daemon.engine!.ops.webhook!;
         expect(webhook).toBeDefined();
         const event = { event: 'raised' as const, at: new Date().toISOString(), alarm: { id: 1, name: 'data_backup_failed', state: 'active' } as never };
-        webhook.enqueue([event]);
+        await webhook.enqueue([event]);
         await webhook.flush();
         expect(receiver.received).toEqual([{ source: 'obbackupd', ...event }]);
       } finally {

@@ -4,6 +4,7 @@ import * as runs from './0002_runs.js';
 import * as engineState from './0003_engine_state.js';
 import * as ops from './0005_ops.js';
 import * as schedulingLease from './0006_scheduling_lease.js';
+import * as webhookOutbox from './0007_webhook_outbox.js';
 
 /**
  * Every migration, applied in name order on both stores. To add tables, write `NNNN_what.ts` next to
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0003_engine_state': engineState,
   '0005_ops': ops,
   '0006_scheduling_lease': schedulingLease,
+  '0007_webhook_outbox': webhookOutbox,
 };
