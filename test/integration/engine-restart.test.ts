@@ -4,47 +4,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../daemon/engine/index.js';
-import { request } from '../support/daemon.js';
-import { startRecordingObSim, SYS_PASSWORD, type ObSimHandle } from '../support/engine.js';
-import { cleanEnv, startDaemonProcess, type DaemonProcess } from '../support/obbackupd-process.js';
+import { registerPolicy, startRecordingObSim, type ObSimHandle } from '../support/engine.js';
+import { RestartableDaemon } from '../support/obbackupd-process.js';
 
 let ob: ObSimHandle;
 let dataDir: string;
 let storageDir: string;
-let daemon: DaemonProcess | undefined;
-let token: string;
+let daemon: RestartableDaemon;
 
-const api = (method: string, url: string, body?: unknown) => request(daemon!.url, token, method, url, body);
-
-async function start(): Promise<void> {
-  daemon = await startDaemonProcess(['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'info'], cleanEnv());
-  token = fs.readFileSync(path.join(dataDir, 'token'), 'utf8').trim();
-}
-
-async function kill(): Promise<void> {
-  daemon!.child.kill('SIGKILL');
-  const { signal } = await daemon!.exited;
-  expect(signal).toBe('SIGKILL');
-  daemon = undefined;
-}
-
-/** Polls the run in real time until `check` holds. */
-async function waitFor(id: number, check: (r: Run) => boolean, timeoutMs = 90_000): Promise<Run> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Run | undefined;
-  while (Date.now() < deadline) {
-    const res = await api('GET', `/v1/runs/${id}`);
-    if (res.status === 200) {
-      last = res.body as Run;
-      if (check(last)) return last;
-    }
-    await delay(200);
-  }
-  throw new Error(`run ${id} never got there; last: ${JSON.stringify(last, null, 1)}`);
-}
+const api = (method: string, url: string, body?: unknown) => daemon.api(method, url, body);
+const waitFor = (id: number, check: (r: Run) => boolean, timeoutMs?: number) => daemon.waitFor(id, check, timeoutMs);
 
 const backupStatements = () => ob.statements.filter((s) => /^\s*ALTER SYSTEM BACKUP/i.test(s));
 const finished = (r: Run) => !['pending', 'waiting', 'running'].includes(r.state);
@@ -54,26 +25,14 @@ beforeAll(async () => {
   ob = await startRecordingObSim({ obVersion: '4.2.1', tenants: ['app'], timeScale: 1, tunables: { tenantDataBytes: 6 * 1024 * 1024 } });
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'obbackup-restart-data-'));
   storageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'obbackup-restart-storage-'));
-  await start();
-  let res = await api('PUT', '/v1/clusters/c1', { host: ob.sim.host, port: ob.sim.port, password: SYS_PASSWORD });
-  expect(res.status, res.text).toBe(201);
-  res = await api('PUT', '/v1/storages/s1', { type: 'file', path: storageDir, capacity_alarm_threshold: 99 });
-  expect(res.status, res.text).toBe(201);
+  daemon = new RestartableDaemon(dataDir);
+  await daemon.start();
   // paused: only "backup now" runs, whatever the wall clock says
-  res = await api('PUT', '/v1/policies/p1', {
-    cluster: 'c1',
-    storage: 's1',
-    paused: true,
-    schedule: { period: 'weekly', time: '02:00', days: [{ day: 1, type: 'full' }] },
-  });
-  expect(res.status, res.text).toBe(201);
+  await registerPolicy(api, ob.sim, storageDir, { paused: true, schedule: { period: 'weekly', time: '02:00', days: [{ day: 1, type: 'full' }] } });
 }, 60_000);
 
 afterAll(async () => {
-  if (daemon) {
-    daemon.child.kill('SIGKILL');
-    await daemon.exited;
-  }
+  await daemon?.kill();
   await ob?.sim.stop();
   for (const dir of [dataDir, storageDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -85,9 +44,9 @@ describe('SIGKILL of obbackupd', () => {
     const id = res.body.id as number;
     await waitFor(id, (r) => r.steps.some((s) => s.name === 'precheck:log_archive' && s.state === 'running'), 30_000);
     expect(backupStatements()).toEqual([]);
-    await kill();
+    await daemon.kill();
 
-    await start();
+    await daemon.start();
     const run = await waitFor(id, finished);
     expect(run.state, JSON.stringify(run.steps)).toBe('succeeded');
     expect(run.steps.map((s) => s.name)).toContain('restart');
@@ -101,11 +60,11 @@ describe('SIGKILL of obbackupd', () => {
     const id = res.body.id as number;
     const running = await waitFor(id, (r) => r.jobs.length > 0 && r.state === 'running', 60_000);
     const jobId = running.ob_job_id;
-    await kill();
+    await daemon.kill();
     const inFlight = await ob.sim.query("SELECT job_id, status FROM oceanbase.CDB_OB_BACKUP_JOBS WHERE tenant_id != 1");
     expect(inFlight.map((j) => Number(j.JOB_ID ?? j.job_id))).toEqual([jobId]);
 
-    await start();
+    await daemon.start();
     const run = await waitFor(id, finished);
     expect(run.state, JSON.stringify(run.steps)).toBe('succeeded');
     expect(run.ob_job_id).toBe(jobId);

@@ -34,6 +34,26 @@ export async function startRecordingObSim(options: Partial<ObSimOptions> & { obV
   return { sim, statements };
 }
 
+type Api = (method: string, url: string, body?: unknown) => Promise<ApiResponse>;
+
+/**
+ * Registers cluster c1 (obsim), storage s1 (a directory) and policy p1 (weekly: Monday full, Wednesday
+ * incremental, with `policy` merged in) through a daemon's API.
+ */
+export async function registerPolicy(api: Api, sim: ObSim, storageDir: string, policy: Record<string, unknown> = {}): Promise<void> {
+  let res = await api('PUT', '/v1/clusters/c1', { host: sim.host, port: sim.port, user: 'root@sys', password: SYS_PASSWORD });
+  expect(res.status, res.text).toBe(201);
+  res = await api('PUT', '/v1/storages/s1', { type: 'file', path: storageDir, capacity_alarm_threshold: 99 });
+  expect(res.status, res.text).toBe(201);
+  res = await api('PUT', '/v1/policies/p1', {
+    cluster: 'c1',
+    storage: 's1',
+    schedule: { period: 'weekly', time: '02:00', days: [{ day: 1, type: 'full' }, { day: 3, type: 'incremental' }] },
+    ...policy,
+  });
+  expect(res.status, res.text).toBe(201);
+}
+
 /** Runs one statement on obsim as root@sys over its own connection (what an operator would type). */
 export async function sysExec(sim: ObSim, statement: string): Promise<void> {
   const conn = await mysql.createConnection({ host: sim.host, port: sim.port, user: 'root@sys', password: SYS_PASSWORD });
@@ -170,18 +190,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       return run;
     },
     async setup(policy = {}, via) {
-      const api = via?.api ?? h.api;
-      let res = await api('PUT', '/v1/clusters/c1', { host: sim.host, port: sim.port, user: 'root@sys', password: SYS_PASSWORD });
-      expect(res.status, res.text).toBe(201);
-      res = await api('PUT', '/v1/storages/s1', { type: 'file', path: storageDir, capacity_alarm_threshold: 99 });
-      expect(res.status, res.text).toBe(201);
-      res = await api('PUT', '/v1/policies/p1', {
-        cluster: 'c1',
-        storage: 's1',
-        schedule: { period: 'weekly', time: '02:00', days: [{ day: 1, type: 'full' }, { day: 3, type: 'incremental' }] },
-        ...policy,
-      });
-      expect(res.status, res.text).toBe(201);
+      await registerPolicy(via?.api ?? h.api, sim, storageDir, policy);
       await settleAll();
     },
     async stopDaemon() {

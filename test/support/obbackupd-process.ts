@@ -1,7 +1,11 @@
 /** The real obbackupd executable as a child process (bin/obbackupd.js), for restart and CLI tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { Run } from '../../daemon/engine/index.js';
+import { request, type ApiResponse } from './daemon.js';
 
 export const OBBACKUPD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/obbackupd.js');
 
@@ -73,4 +77,50 @@ export async function runDaemonProcess(args: string[], env: NodeJS.ProcessEnv = 
   const { code } = await p.exited;
   clearTimeout(timer);
   return { code, stdout: p.stdout(), stderr: p.stderr() };
+}
+
+/**
+ * The real obbackupd on a data dir, to SIGKILL and start again on the same dir: its API with the token of
+ * that dir, and a poll of a run in real time.
+ */
+export class RestartableDaemon {
+  process: DaemonProcess | undefined;
+  private token = '';
+
+  constructor(readonly dataDir: string) {}
+
+  async start(): Promise<void> {
+    this.process = await startDaemonProcess(['--listen', '127.0.0.1:0', '--data-dir', this.dataDir, '--log-level', 'info'], cleanEnv());
+    this.token = fs.readFileSync(path.join(this.dataDir, 'token'), 'utf8').trim();
+  }
+
+  /** SIGKILL, as a crash or the OOM killer would; resolves once the process is gone. */
+  async kill(): Promise<void> {
+    const running = this.process;
+    if (!running) return;
+    running.child.kill('SIGKILL');
+    const { signal } = await running.exited;
+    if (signal !== 'SIGKILL') throw new Error(`obbackupd ended with ${signal} instead of SIGKILL`);
+    this.process = undefined;
+  }
+
+  api(method: string, url: string, body?: unknown): Promise<ApiResponse> {
+    if (!this.process) throw new Error('obbackupd is not running');
+    return request(this.process.url, this.token, method, url, body);
+  }
+
+  /** Polls the run in real time until `check` holds. */
+  async waitFor(id: number, check: (r: Run) => boolean, timeoutMs = 90_000): Promise<Run> {
+    const deadline = Date.now() + timeoutMs;
+    let last: Run | undefined;
+    while (Date.now() < deadline) {
+      const res = await this.api('GET', `/v1/runs/${id}`);
+      if (res.status === 200) {
+        last = res.body as Run;
+        if (check(last)) return last;
+      }
+      await delay(200);
+    }
+    throw new Error(`run ${id} never got there; last: ${JSON.stringify(last, null, 1)}`);
+  }
 }
