@@ -1,7 +1,7 @@
 // 4.x secondary backup copy: the daemon's file→file copy of 1 GiB of backup-like files next to `cp -r` of
 // the same files on the same disk, in the same run. Goal: at least 0.8x of cp's throughput.
 //
-//   npx tsx bench/secondary-copy.ts [--size-mib 1024] [--dir /path/on/the/disk] [--rounds 3]
+//   npx tsx bench/secondary-copy.ts [--size-mib 1024] [--dir /path/on/the/disk] [--rounds 6] [--concurrency 4]
 //
 // Both sides end durable: the daemon fsyncs every file and directory it wrote before the copy reports
 // success, so `cp -r` is timed together with the `sync` that makes its copy durable too; `cp -r` alone is
@@ -90,7 +90,7 @@ async function timed(action: () => Promise<unknown>): Promise<number> {
 }
 
 export async function run(
-  options: { sizeMiB?: number; dir?: string; rounds?: number; log?: (line: string) => void } = {},
+  options: { sizeMiB?: number; dir?: string; rounds?: number; concurrency?: number; log?: (line: string) => void } = {},
 ): Promise<SecondaryCopyResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const totalBytes = (options.sizeMiB ?? 1024) * MiB;
@@ -102,15 +102,15 @@ export async function run(
     await run$('sync');
     const bytes = totalBytes;
 
-    // Alternate the two sides and keep each one's median round, so neither profits from going second
+    // Alternate which side goes first and keep each one's median round, so neither profits from its place
     // and a stall of the shared machine in one round does not decide the result.
-    const rounds = options.rounds ?? 3;
+    const rounds = options.rounds ?? 6; // even: each side goes first equally often
     const daemonTimes: number[] = [];
     const cpTimes: number[] = [];
     const cpSyncTimes: number[] = [];
     const daemonCpu: number[] = [];
     const cpCpu: number[] = [];
-    for (let round = 0; round < rounds; round++) {
+    const runCp = async (round: number) => {
       const cpTarget = join(work, `cp-${round}`);
       let cpOnly = 0;
       const childCpuBefore = await childrenCpuSeconds();
@@ -124,7 +124,8 @@ export async function run(
       cpSyncTimes.push(cpSync);
       await rm(cpTarget, { recursive: true, force: true });
       await run$('sync');
-
+    };
+    const runDaemon = async (round: number) => {
       const target = join(work, `daemon-${round}`);
       await mkdir(target);
       const from = openStorage({ type: 'file', path: source });
@@ -132,7 +133,7 @@ export async function run(
       let copied = 0;
       const cpuBefore = process.cpuUsage();
       const seconds = await timed(async () => {
-        const report = await copyTree(from, to, { concurrency: 4 });
+        const report = await copyTree(from, to, { concurrency: options.concurrency ?? 4 });
         copied = report.copied_bytes;
       });
       const cpu = process.cpuUsage(cpuBefore);
@@ -141,6 +142,19 @@ export async function run(
       daemonTimes.push(seconds);
       await rm(target, { recursive: true, force: true });
       await run$('sync');
+    };
+    for (let round = 0; round < rounds; round++) {
+      // Even rounds start with cp, odd rounds with the daemon.
+      if (round % 2 === 0) {
+        await runCp(round);
+        await runDaemon(round);
+      } else {
+        await runDaemon(round);
+        await runCp(round);
+      }
+      const cpOnly = cpTimes[round];
+      const cpSync = cpSyncTimes[round];
+      const seconds = daemonTimes[round];
       log(`round ${round + 1}: cp -r ${cpOnly.toFixed(2)} s, cp -r + sync ${cpSync.toFixed(2)} s, daemon copy ${seconds.toFixed(2)} s (cpu ${daemonCpu.at(-1)!.toFixed(2)} s), ratio ${(cpSync / seconds).toFixed(2)}x`);
     }
 
@@ -176,10 +190,11 @@ export async function run(
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { 'size-mib': { type: 'string' }, dir: { type: 'string' }, rounds: { type: 'string' } } });
+  const { values } = parseArgs({ options: { 'size-mib': { type: 'string' }, dir: { type: 'string' }, rounds: { type: 'string' }, concurrency: { type: 'string' } } });
   await run({
     sizeMiB: values['size-mib'] ? Number(values['size-mib']) : undefined,
     dir: values.dir,
     rounds: values.rounds ? Number(values.rounds) : undefined,
+    concurrency: values.concurrency ? Number(values.concurrency) : undefined,
   });
 }
