@@ -1,6 +1,7 @@
-// Hashing files off the event loop: reading a backup set through a checksum on the main thread would stall
-// the daemon (API, scheduler) and leave the other cores idle. A few worker threads each read files through
-// their own buffer and hash them (xxh3 natively, or sha256/md5 with node:crypto).
+// Hashing and copying files off the event loop: reading a backup set through a checksum on the main thread
+// would stall the daemon (API, scheduler) and leave the other cores idle. A few worker threads each read
+// files through their own buffer and hash them (xxh3 natively, or sha256/md5 with node:crypto), or copy a
+// file while hashing what they read, so the source is read once for both.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { xxhashModulePath } from './checksum.js';
@@ -12,7 +13,9 @@ const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const { createHash } = require('node:crypto');
 const { xxh3 } = require(workerData.xxhashPath);
-const buffer = Buffer.allocUnsafe(1024 * 1024);
+// 128 KiB: measured here, reads into a buffer of 256 KiB or more cost the kernel 3-4x the time per byte
+// (1 GiB from the page cache: 0.17 s at 128 KiB, 0.6 s at 1 MiB), and smaller ones pay more syscalls.
+const buffer = Buffer.allocUnsafe(128 * 1024);
 
 function digest({ path, algorithm }) {
   const fd = fs.openSync(path, 'r');
@@ -32,11 +35,42 @@ function digest({ path, algorithm }) {
   }
 }
 
+// Copies 'from' to 'to' (created or truncated) through the buffer, hashing the bytes as they pass (xxh3).
+// The caller reads 'to' back to verify it. Errors say which side failed.
+function copy({ from, to }) {
+  const side = (name, fn) => {
+    try {
+      return fn();
+    } catch (error) {
+      error.side = name;
+      throw error;
+    }
+  };
+  const input = side('source', () => fs.openSync(from, 'r'));
+  let output;
+  try {
+    output = side('target', () => fs.openSync(to, 'w'));
+    const hash = xxh3.Xxh3.withSeed();
+    let size = 0;
+    for (;;) {
+      const n = side('source', () => fs.readSync(input, buffer, 0, buffer.length, null));
+      if (n === 0) break;
+      size += n;
+      hash.update(buffer.subarray(0, n));
+      for (let offset = 0; offset < n; ) offset += side('target', () => fs.writeSync(output, buffer, offset, n - offset));
+    }
+    return { digest: hash.digest().toString(16).padStart(16, '0'), size };
+  } finally {
+    fs.closeSync(input);
+    if (output !== undefined) side('target', () => fs.closeSync(output));
+  }
+}
+
 parentPort.on('message', ({ id, job }) => {
   try {
-    parentPort.postMessage({ id, result: digest(job) });
+    parentPort.postMessage({ id, result: job.kind === 'copy' ? copy(job) : digest(job) });
   } catch (error) {
-    parentPort.postMessage({ id, error: { code: error.code, message: error.message, path: error.path } });
+    parentPort.postMessage({ id, error: { code: error.code, message: error.message, path: error.path, side: error.side } });
   }
 });
 `;
@@ -47,14 +81,23 @@ export interface DigestJob {
   algorithm: DigestAlgorithm;
 }
 
+export interface CopyJob {
+  kind: 'copy';
+  from: string;
+  to: string;
+}
+
 export interface DigestResult {
   digest: string;
   size: number;
 }
 
+/** An error of a copy job: `side` says whether reading the source or writing the target failed. */
+export type CopyJobError = Error & { code?: string; path?: string; side?: 'source' | 'target' };
+
 interface Pending {
   id: number;
-  job: DigestJob;
+  job: DigestJob | CopyJob;
   resolve: (result: never) => void;
   reject: (error: Error) => void;
 }
@@ -73,13 +116,13 @@ let xxhashPath: string | undefined;
 function spawnSlot(): Slot {
   const slot: Slot = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { xxhashPath: (xxhashPath ??= xxhashModulePath()) } }) };
   slot.worker.unref(); // an idle pool never keeps the process alive
-  slot.worker.on('message', (message: { id: number; result?: never; error?: { code?: string; message: string; path?: string } }) => {
+  slot.worker.on('message', (message: { id: number; result?: never; error?: { code?: string; message: string; path?: string; side?: string } }) => {
     const pending = slot.pending;
     slot.pending = undefined;
     slot.worker.unref();
     if (pending && pending.id === message.id) {
       if (message.error) {
-        const error = Object.assign(new Error(message.error.message), { code: message.error.code, path: message.error.path });
+        const error = Object.assign(new Error(message.error.message), { code: message.error.code, path: message.error.path, side: message.error.side });
         pending.reject(error);
       } else {
         pending.resolve(message.result!);
@@ -111,7 +154,7 @@ function dispatch(): void {
   }
 }
 
-function submit<T>(job: DigestJob): Promise<T> {
+function submit<T>(job: DigestJob | CopyJob): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     queue.push({ id: nextId++, job, resolve: resolve as (result: never) => void, reject });
     dispatch();
@@ -121,4 +164,12 @@ function submit<T>(job: DigestJob): Promise<T> {
 /** Hash (hex) and size of a file, computed by a worker thread. */
 export function digestFile(path: string, algorithm: DigestAlgorithm): Promise<DigestResult> {
   return submit({ kind: 'digest', path, algorithm });
+}
+
+/**
+ * Copies a file in a worker thread, hashing (xxh3) the bytes as they are read: the source's digest and
+ * size. The target is not synced; read it back with digestFile to verify it. Fails with a CopyJobError.
+ */
+export function copyFileHashed(from: string, to: string): Promise<DigestResult> {
+  return submit({ kind: 'copy', from, to });
 }

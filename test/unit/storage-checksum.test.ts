@@ -1,7 +1,7 @@
 // Checksums used to verify copies: known vectors, the worker threads agreeing with the in-process path,
 // and a file→file copy whose written bytes do not match the source refused without leaving a file.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -90,5 +90,41 @@ describe('file → file copy', () => {
     expect(receipt).toEqual({ size: data.length, xxh3: hex('xxh3', data) });
     await target.flush(['set/block']);
     expect(await readdir(join(work, 'dst', 'set'))).toEqual(['block']);
+  });
+
+  it('names the side at fault: a missing source is a read failure of the source, a blocked target a write failure of the target', async () => {
+    await mkdir(join(work, 'sides', 'src', 'set'), { recursive: true });
+    await mkdir(join(work, 'sides', 'dst'), { recursive: true });
+    await writeFile(join(work, 'sides', 'src', 'set', 'present'), randomBytes(1000));
+    const source = new FileStorage(join(work, 'sides', 'src'));
+    const target = new FileStorage(join(work, 'sides', 'dst'));
+
+    const missing = await target.copyFrom(source, 'set/absent', 'set/absent', 10).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(StorageError);
+    expect((missing as Error).message).toMatch(/^read "set\/absent" on file:\/\/.*sides\/src failed/);
+
+    // A file where the target's directory should be: the copy cannot create its partial file there.
+    await writeFile(join(work, 'sides', 'dst', 'set'), 'not a directory');
+    const blocked = await target.copyFrom(source, 'set/present', 'set/present', 1000).catch((e: unknown) => e);
+    expect(blocked).toBeInstanceOf(StorageError);
+    expect((blocked as Error).message).toMatch(/^write "set\/present" on file:\/\/.*sides\/dst failed/);
+  });
+
+  it('makes the target directory again when it was removed between two copies, and flush makes both durable', async () => {
+    await mkdir(join(work, 'again', 'src', 'set'), { recursive: true });
+    await mkdir(join(work, 'again', 'dst'), { recursive: true });
+    const a = randomBytes(300_000);
+    const b = randomBytes(200_000);
+    await writeFile(join(work, 'again', 'src', 'set', 'a'), a);
+    await writeFile(join(work, 'again', 'src', 'set', 'b'), b);
+    const source = new FileStorage(join(work, 'again', 'src'));
+    const target = new FileStorage(join(work, 'again', 'dst'));
+
+    expect(await target.copyFrom(source, 'set/a', 'set/a', a.length)).toEqual({ size: a.length, xxh3: hex('xxh3', a) });
+    await target.flush(['set/a']);
+    await rm(join(work, 'again', 'dst', 'set'), { recursive: true });
+    expect(await target.copyFrom(source, 'set/b', 'set/b', b.length)).toEqual({ size: b.length, xxh3: hex('xxh3', b) });
+    await target.flush(['set/b']);
+    expect(await readFile(join(work, 'again', 'dst', 'set', 'b'))).toEqual(b);
   });
 });
