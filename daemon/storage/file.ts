@@ -12,7 +12,8 @@ import type { DigestAlgorithm, Storage, StorageOptions, StorageUsage, StoredObje
 /** Bytes being written go to `<name>` + this suffix and take their name only once complete. */
 export const PARTIAL_SUFFIX = '.obbackup-partial';
 
-const READ_CHUNK = 1024 * 1024;
+/** Read size of streamed reads: as the digest workers' buffer (file-workers.ts), larger reads cost the kernel more per byte here. */
+const READ_CHUNK = 128 * 1024;
 /** fsyncs under way at once in `flush`: enough to keep the device queue busy. */
 const FLUSH_CONCURRENCY = 8;
 /**
