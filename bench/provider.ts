@@ -11,7 +11,9 @@
 //      storage), and the literal 100 `terraform_data` resources;
 //   4. where the time of the policy plans goes (reported): CPU of terraform itself, of the provider
 //      processes (all launches of a plan) and of the in-process daemon, from extra instrumented runs;
-//   5. the lower bound Terraform's own work puts on the 100-vs-1 ratio (reported).
+//   5. the lower bound Terraform's own work puts on the 100-vs-1 ratio (reported);
+//   6. Terraform alone on objects of a policy's shape: plans of 100 and of 1 `terraform_data` whose input
+//      is a policy exactly as its state holds it (no plugin at all), next to the policy plans' growth.
 // Runs are interleaved so machine load hits every variant alike; medians are reported.
 //
 //   npx tsx bench/provider.ts [--runs 7] [--spawns 21]
@@ -82,6 +84,13 @@ resource "obbackup_policy" "p" {
 }
 `;
   return hcl;
+}
+
+/** n terraform_data resources, each holding `policy` (a policy's state values) with its own name. */
+function policyShapedDataConfig(n: number, policy: Record<string, unknown>): string {
+  // JSON is valid HCL expression syntax; the name keeps Terraform's interpolation of count.index.
+  const input = JSON.stringify({ ...policy, name: 'shaped-${count.index}' });
+  return `resource "terraform_data" "policy" {\n  count = ${n}\n  input = ${input}\n}\n`;
 }
 
 const dataConfig = (n: number) => `resource "terraform_data" "d" {\n  count = ${n}\n  input = "value-\${count.index}"\n}\n`;
@@ -197,8 +206,8 @@ export async function run(argv: string[] = []) {
       withClusters1: policiesConfig(1, { prefix: 'solo', storagePath, withClusters: true }),
       data100: dataConfig(100),
       dataGraph201: dataGraphConfig(100),
-    };
-    type Variant = keyof typeof variants;
+    } as Record<string, string>;
+    type Variant = 'policies100' | 'policies1' | 'withClusters100' | 'withClusters1' | 'data100' | 'dataGraph201' | 'shaped100' | 'shaped1';
     const ws = {} as Record<Variant, TerraformWorkspace>;
     for (const [name, hcl] of Object.entries(variants) as [Variant, string][]) {
       const tf = name === 'policies100' ? many : await createTerraformWorkspace(env);
@@ -210,6 +219,25 @@ export async function run(argv: string[] = []) {
       if (apply.code !== 0) throw new Error(apply.stderr);
       ws[name] = tf;
     }
+
+    // 6. objects of a policy's shape planned by Terraform alone: the values of one applied policy
+    const shown = await ws.policies1.run(['show', '-json']);
+    if (shown.code !== 0) throw new Error(`terraform show: ${shown.stderr}`);
+    const policyValues = (JSON.parse(shown.stdout) as { values: { root_module: { resources: { type: string; values: Record<string, unknown> }[] } } }).values.root_module.resources.find(
+      (r) => r.type === 'obbackup_policy',
+    )!.values;
+    const shapedVariants = { shaped100: policyShapedDataConfig(100, policyValues), shaped1: policyShapedDataConfig(1, policyValues) };
+    for (const [name, hcl] of Object.entries(shapedVariants)) {
+      const tf = await createTerraformWorkspace(env);
+      workspaces.push(tf);
+      tf.write(hcl);
+      const init = await tf.run(['init']);
+      if (init.code !== 0) throw new Error(init.stderr);
+      const apply = await tf.run(['apply', '-auto-approve', '-parallelism=20']);
+      if (apply.code !== 0) throw new Error(apply.stderr);
+      ws[name as Variant] = tf;
+    }
+    Object.assign(variants, shapedVariants);
 
     const times = Object.fromEntries(Object.keys(variants).map((k) => [k, [] as number[]])) as Record<Variant, number[]>;
     for (let i = 0; i < runs; i++) {
@@ -224,6 +252,12 @@ export async function run(argv: string[] = []) {
     console.log(`terraform plan, 100 policies + their 100 clusters: ${m.withClusters100.toFixed(0)} ms; 1 + 1: ${m.withClusters1.toFixed(0)} ms -> ${withClustersRatio.toFixed(2)}x`);
     console.log(`terraform plan, 100 policies + 100 clusters vs the same graph of 201 terraform_data (${m.dataGraph201.toFixed(0)} ms): ${graphRatio.toFixed(2)}x`);
     console.log(`terraform plan, 100 policies + 100 clusters vs 100 terraform_data (${m.data100.toFixed(0)} ms): ${dataRatio.toFixed(2)}x`);
+    const policyGrowth = m.policies100 - m.policies1;
+    const shapedGrowth = m.shaped100 - m.shaped1;
+    console.log(
+      `terraform alone, terraform_data holding a policy's values: 100 ${m.shaped100.toFixed(0)} ms, 1 ${m.shaped1.toFixed(0)} ms (+${shapedGrowth.toFixed(0)} ms); ` +
+        `the policy plans grow +${policyGrowth.toFixed(0)} ms from 1 to 100 -> ${(policyGrowth / shapedGrowth).toFixed(2)}x of what Terraform alone adds for the same 99 objects`,
+    );
 
     // 4. CPU split, from separate instrumented runs (interleaved, medians)
     const cpu = { policies1: [] as CpuSplit[], policies100: [] as CpuSplit[], withClusters100: [] as CpuSplit[] };
@@ -251,7 +285,7 @@ export async function run(argv: string[] = []) {
     );
     return {
       spawn_ms: { provider: median(provider), bare_node: median(bare), ratio: spawnRatio },
-      plan_ms: { ...m, ratio_100_vs_1: planRatio, ratio_with_clusters_100_vs_1: withClustersRatio, ratio_vs_terraform_data: dataRatio, ratio_vs_terraform_data_graph: graphRatio },
+      plan_ms: { ...m, ratio_100_vs_1: planRatio, growth_vs_terraform_alone: policyGrowth / shapedGrowth, ratio_with_clusters_100_vs_1: withClustersRatio, ratio_vs_terraform_data: dataRatio, ratio_vs_terraform_data_graph: graphRatio },
       cpu_ms: split,
       terraform_own_cpu_ms: { policies_1: median(own.policies1), policies_100: median(own.policies100), ratio_lower_bound: bound },
     };
