@@ -95,7 +95,10 @@ export class FileStorage implements Storage {
   readonly root: string;
   private readonly durable: boolean;
   private readonly madeDirectories = new Set<string>();
-  /** Copied files whose fsync was started behind the copy: the outcome (an error, or undefined). */
+  /**
+   * Copied files whose fsync was started behind the copy: the outcome (an error, or undefined), until a
+   * flush takes it. A storage is opened per run, so what a failed copy leaves here goes with it.
+   */
   private readonly syncedBehind = new Map<string, Promise<unknown>>();
   private syncsRunning = 0;
   private readonly syncsWaiting: (() => void)[] = [];
@@ -295,16 +298,17 @@ export class FileStorage implements Storage {
   private syncBehind(key: string, path: string): void {
     if (!this.durable || this.syncedBehind.size >= SYNC_BEHIND_LIMIT) return;
     const outcome = (async () => {
-      if (this.syncsRunning >= SYNC_BEHIND_CONCURRENCY) await new Promise<void>((resolve) => this.syncsWaiting.push(resolve));
-      this.syncsRunning++;
+      if (this.syncsRunning < SYNC_BEHIND_CONCURRENCY) this.syncsRunning++;
+      else await new Promise<void>((resolve) => this.syncsWaiting.push(resolve)); // a finishing sync hands its slot over
       try {
         await syncPath(path);
         return undefined;
       } catch (error) {
         return error;
       } finally {
-        this.syncsRunning--;
-        this.syncsWaiting.shift()?.();
+        const next = this.syncsWaiting.shift();
+        if (next) next();
+        else this.syncsRunning--;
       }
     })();
     this.syncedBehind.set(key, outcome);
