@@ -45,7 +45,11 @@ export class OpenApiRegistry {
       const title = kind[0]!.toUpperCase() + kind.slice(1);
       this.addSchema(`${title}Input`, toJsonSchema(spec, 'input'));
       this.addSchema(title, resourceResponseSchema(toJsonSchema(spec, 'output'), secrets));
-      this.addSchema(`${title}List`, { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref(title) } } });
+      this.addSchema(`${title}List`, {
+        type: 'object',
+        required: ['items', 'next_cursor'],
+        properties: { items: { type: 'array', items: ref(title) }, next_cursor: { type: ['string', 'null'] } },
+      });
     }
   }
 

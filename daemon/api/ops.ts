@@ -8,18 +8,12 @@ import type { WebhookNotifier } from '../engine/webhook.js';
 import type { RouteModule } from './context.js';
 import { badRequest, notFound } from './errors.js';
 import { errorResponse, jsonResponse } from './openapi.js';
+import { positiveInt } from './query.js';
 
 export interface OpsRoutesOptions {
   ctx: OpsContext;
   ops: OpsEngine;
   webhook?: WebhookNotifier;
-}
-
-function positiveInt(value: unknown, name: string, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw badRequest(`query parameter ${name} must be a whole number 1-${max}`);
-  return n;
 }
 
 export function opsRoutes(options: OpsRoutesOptions): RouteModule {
@@ -66,7 +60,7 @@ export function opsRoutes(options: OpsRoutesOptions): RouteModule {
           policy: q.policy,
           name: q.name as AlarmName | undefined,
           limit: positiveInt(q.limit, 'limit', 500),
-          cursor: positiveInt(q.cursor, 'cursor', Number.MAX_SAFE_INTEGER),
+          cursor: positiveInt(q.cursor, 'cursor'),
         });
         return { items: page.alarms, next_cursor: page.next_cursor };
       },

@@ -15,6 +15,7 @@ import {
 import type { DaemonContext, RouteModule } from './context.js';
 import { ApiError, badRequest, conflict, notFound, preconditionFailed, validationFailed } from './errors.js';
 import { errorResponse, jsonResponse, ref, type OpenApiOperation } from './openapi.js';
+import { onlyKnownParameters, positiveInt } from './query.js';
 
 export interface WriteContext extends DaemonContext {
   trx: Transaction<Database>;
@@ -39,6 +40,9 @@ export interface ResourceRoutes<K extends ResourceKind> {
 }
 
 type Params = { name: string };
+
+/** Most items one page of a resource list holds. */
+const MAX_PAGE = 1000;
 
 /** The URL name must satisfy the same rule as the body's `name` (the model's). */
 const nameSchemas = Object.fromEntries(
@@ -125,7 +129,15 @@ function operations(kind: ResourceKind): Record<'list' | 'get' | 'put' | 'delete
   const ifMatch = { name: 'If-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'the version read, as in ETag' };
   const common = { 400: errorResponse('Bad name or body'), 401: errorResponse('Missing or wrong token') };
   return {
-    list: { summary: `List every ${kind}`, tags, responses: { 200: jsonResponse('By name', ref(`${title}List`)), 401: common[401] } },
+    list: {
+      summary: `List ${resources[kind].plural} by name: every one, or pages of \`limit\` with \`cursor\` = the \`next_cursor\` of the page before`,
+      tags,
+      parameters: [
+        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE } },
+        { name: 'cursor', in: 'query', required: false, schema: { type: 'string' }, description: 'next_cursor of the previous page' },
+      ],
+      responses: { 200: jsonResponse('By name; next_cursor is null on the last page', ref(`${title}List`)), 400: errorResponse('Bad query'), 401: common[401] },
+    },
     get: {
       summary: `Read a ${kind}`,
       tags,
@@ -171,9 +183,22 @@ export function resourceRoutes<K extends ResourceKind>(def: ResourceRoutes<K>): 
   const openapi = operations(kind);
 
   return (app: FastifyInstance, ctx: DaemonContext) => {
-    app.get(collection, { config: { openapi: openapi.list } }, async () => {
-      const items = await ctx.store.resources.list(table);
-      return { items: items.map(present) };
+    app.get(collection, { config: { openapi: openapi.list } }, async (request) => {
+      const q = request.query as Record<string, unknown>;
+      onlyKnownParameters(q, ['limit', 'cursor']);
+      const limit = positiveInt(q.limit, 'limit', MAX_PAGE);
+      const cursor = q.cursor === undefined ? undefined : String(q.cursor);
+      if (cursor !== undefined && !nameSchemas[kind].safeParse(cursor).success) {
+        throw badRequest(`query parameter cursor must be a ${kind} name, as returned in next_cursor`);
+      }
+      if (limit === undefined) {
+        if (cursor !== undefined) throw badRequest('query parameter cursor needs limit');
+        return { items: (await ctx.store.resources.list(table)).map(present), next_cursor: null };
+      }
+      // One more than asked tells whether another page follows.
+      const rows = await ctx.store.resources.list(table, undefined, { limit: limit + 1, after: cursor });
+      const items = rows.slice(0, limit).map(present);
+      return { items, next_cursor: rows.length > limit ? (items.at(-1)!.name as string) : null };
     });
 
     app.get(item, { config: { openapi: openapi.get } }, async (request, reply) => {

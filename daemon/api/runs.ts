@@ -11,6 +11,7 @@ import { RUN_KINDS, RUN_STATES, RUN_TRIGGERS, type RunFilter, type RunKind, type
 import type { DaemonContext } from './context.js';
 import { ApiError, badRequest, notFound, validationFailed } from './errors.js';
 import { errorResponse, jsonResponse } from './openapi.js';
+import { onlyKnownParameters, positiveInt } from './query.js';
 
 const runSchema = {
   type: 'object',
@@ -54,15 +55,6 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: s
   return values as T[];
 }
 
-function positiveInt(value: unknown, field: string, max?: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n < 1 || (max !== undefined && n > max)) {
-    throw badRequest(`query parameter ${field} must be an integer from 1${max ? ` to ${max}` : ''}, got "${String(value)}"`);
-  }
-  return n;
-}
-
 export function runRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   app.get(
     '/v1/runs',
@@ -82,8 +74,7 @@ export function runRoutes(app: FastifyInstance, ctx: DaemonContext): void {
     async (request) => {
       const engine = requireEngine(ctx.engine);
       const q = request.query as Record<string, unknown>;
-      const known = new Set(['cluster', 'policy', 'kind', 'state', 'type', 'trigger', 'limit', 'cursor']);
-      for (const key of Object.keys(q)) if (!known.has(key)) throw badRequest(`unknown query parameter ${key} (known: ${[...known].join(', ')})`);
+      onlyKnownParameters(q, ['cluster', 'policy', 'kind', 'state', 'type', 'trigger', 'limit', 'cursor']);
       const kinds = oneOf<RunKind>(q.kind, RUN_KINDS, 'kind');
       if (kinds && kinds.length > 1) throw badRequest('query parameter kind takes one value');
       const types = oneOf<'full' | 'incremental'>(q.type, ['full', 'incremental'], 'type');

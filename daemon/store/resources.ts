@@ -75,9 +75,12 @@ export class ResourceRepository {
     return row ? fromRow(row) : undefined;
   }
 
-  async list(table: ResourceTable, executor: Executor = this.db): Promise<StoredResource[]> {
-    const rows = await executor.selectFrom(table as 'clusters').selectAll().orderBy('name').execute();
-    return rows.map(fromRow);
+  /** By name; with `page`, at most `limit` of them, those after the name `after`. */
+  async list(table: ResourceTable, executor: Executor = this.db, page?: { limit: number; after?: string }): Promise<StoredResource[]> {
+    let query = executor.selectFrom(table as 'clusters').selectAll().orderBy('name');
+    if (page?.after !== undefined) query = query.where('name', '>', page.after);
+    if (page) query = query.limit(page.limit);
+    return (await query.execute()).map(fromRow);
   }
 
   async insert(executor: Executor, table: ResourceTable, record: StoredResource, columns: IndexedColumns = {}) {

@@ -169,6 +169,37 @@ for (const backend of BACKENDS) {
         );
       });
 
+      it('GET list in pages: limit, then cursor = next_cursor until it is null; bad paging → 400', async () => {
+        for (const name of ['page-a', 'page-b', 'page-c', 'page-d', 'page-e']) await d().api('PUT', `/v1/clusters/${name}`, fixtures.cluster());
+        const all = (await d().api('GET', '/v1/clusters')).body;
+        expect(all.next_cursor).toBeNull();
+        const everyName = all.items.map((c: { name: string }) => c.name);
+        const paged: string[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const res = await d().api('GET', `/v1/clusters?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`);
+          expect(res.status, res.text).toBe(200);
+          expect(res.body.items.length).toBeLessThanOrEqual(2);
+          for (const item of res.body.items) expect(item.password_fingerprint).toMatch(FINGERPRINT);
+          paged.push(...res.body.items.map((c: { name: string }) => c.name));
+          cursor = res.body.next_cursor;
+          pages++;
+        } while (cursor !== null);
+        expect(paged).toEqual(everyName);
+        expect(pages).toBe(Math.ceil(everyName.length / 2));
+        // A page that ends exactly at the last item says so (no empty page after it).
+        const exact = await d().api('GET', `/v1/clusters?limit=${everyName.length}`);
+        expect(exact.body.next_cursor).toBeNull();
+        expectError(await d().api('GET', '/v1/clusters?limit=0'), 400, 'bad_request');
+        expectError(await d().api('GET', '/v1/clusters?limit=1001'), 400, 'bad_request');
+        expectError(await d().api('GET', '/v1/clusters?cursor=page-a'), 400, 'bad_request');
+        expectError(await d().api('GET', '/v1/clusters?limit=2&cursor=..%2Fx'), 400, 'bad_request');
+        const unknown = await d().api('GET', '/v1/policies?page=2');
+        expectError(unknown, 400, 'bad_request');
+        expect(unknown.body.message).toBe('unknown query parameter page (known: limit, cursor)');
+      });
+
       it('GET of a missing cluster → 404; GET list → all, by name', async () => {
         const missing = await d().api('GET', '/v1/clusters/absent');
         expectError(missing, 404, 'not_found');
