@@ -245,9 +245,9 @@ export class FileStorage implements Storage {
    * hashing (xxh3) the source as it reads it, so the source is read once; the copy is then read back and
    * its checksum must match. (Measured here, copy_file_range plus a separate read of the source for its
    * checksum cost ~1.5x the CPU.) The exact size, the final name only once verified, and the source must
-   * not change meanwhile. No fsync here: a bulk copy makes its files durable at once with `flush` (one pass
-   * at the end costs far less than a sync per file), and a copy interrupted before that is re-verified by
-   * checksum when resumed.
+   * not change meanwhile. The file's fsync starts behind the copy (syncBehind) rather than before its
+   * rename: `flush` waits for it, a copy reports done only after its flush, and a copy interrupted before
+   * then is re-verified by checksum when resumed.
    */
   async copyFrom(source: FileStorage, sourceKey: string, key: string, size: number): Promise<WriteReceipt> {
     const from = source.pathOf(sourceKey, 'read');
