@@ -1,9 +1,9 @@
-// obbackupd read path: with 1,000 policies stored (SQLite, the embedded default), GET /v1/policies/{name}
-// and GET /v1/policies next to a trivial route of the same fastify app (same auth hook, same request
+// obbackupd read path: with 1,000 policies stored (SQLite, the embedded default), GET /v1/policies/{name},
+// GET /v1/policies and a page of 50 of it next to a trivial route of the same fastify app (same auth hook, same request
 // logging), in the same process and the same run, all loaded by autocannon from a worker thread.
 // Goal: single GET >= 0.5x the trivial route's requests/s.
 //
-// The three routes are measured in interleaved slices (trivial, single, list) over several rounds and
+// The routes are measured in interleaved slices (trivial, single, list) over several rounds and
 // the ratio is the median of the per-round ratios, so a change in background load during the run
 // weighs on both sides of each ratio alike.
 //
@@ -42,10 +42,13 @@ export interface ApiBenchResult {
   trivial: Measurement;
   single: Measurement;
   list: Measurement;
+  page: Measurement;
   /** median over rounds of single GET requests/s ÷ trivial route requests/s (goal >= 0.5) */
   single_ratio: number;
   /** median over rounds of list GET requests/s ÷ trivial route requests/s */
   list_ratio: number;
+  /** median over rounds of a 50-policy page's requests/s ÷ trivial route requests/s */
+  page_ratio: number;
   /** per-round single GET ratios, to show the spread */
   single_ratios: number[];
 }
@@ -126,12 +129,14 @@ export async function run(
 
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const singlePaths = Array.from({ length: POLICIES }, (_, i) => `/v1/policies/ob-${String(i).padStart(4, '0')}`);
-    await load(url, token, ['/bench/trivial', ...singlePaths.slice(0, 50), '/v1/policies'], 1, connections);
-    const runs = { trivial: [] as autocannon.Result[], single: [] as autocannon.Result[], list: [] as autocannon.Result[] };
+    await load(url, token, ['/bench/trivial', ...singlePaths.slice(0, 50), '/v1/policies', '/v1/policies?limit=50&cursor=ob-0500'], 1, connections);
+    const pagePath = '/v1/policies?limit=50&cursor=ob-0500';
+    const runs = { trivial: [] as autocannon.Result[], single: [] as autocannon.Result[], list: [] as autocannon.Result[], page: [] as autocannon.Result[] };
     for (let round = 0; round < rounds; round++) {
       runs.trivial.push(await load(url, token, ['/bench/trivial'], seconds, connections));
       runs.single.push(await load(url, token, singlePaths, seconds, connections));
       runs.list.push(await load(url, token, ['/v1/policies'], seconds, connections));
+      runs.page.push(await load(url, token, [pagePath], seconds, connections));
     }
     const perRound = (route: autocannon.Result[]) => route.map((r, i) => r.requests.average / runs.trivial[i]!.requests.average);
     const singleRatios = perRound(runs.single).map((r) => Number(r.toFixed(3)));
@@ -140,21 +145,23 @@ export async function run(
       trivial: measurement('GET /bench/trivial', runs.trivial),
       single: measurement('GET /v1/policies/{name}', runs.single),
       list: measurement('GET /v1/policies (1,000 items)', runs.list),
+      page: measurement('GET /v1/policies?limit=50', runs.page),
       single_ratio: Number(median(singleRatios).toFixed(3)),
       list_ratio: Number(median(perRound(runs.list)).toFixed(4)),
+      page_ratio: Number(median(perRound(runs.page)).toFixed(3)),
       single_ratios: singleRatios,
     };
 
     log(`api: ${connections} connections, ${rounds} rounds of ${seconds} s per route, autocannon in a worker thread, SQLite store`);
     log('route                              req/s      p50 ms   p99 ms   errors  non-2xx');
-    for (const m of [result.trivial, result.single, result.list]) {
+    for (const m of [result.trivial, result.single, result.list, result.page]) {
       log(
         `${m.route.padEnd(34)} ${String(m.requests_per_s).padStart(8)} ${String(m.p50_ms).padStart(9)} ${String(m.p99_ms).padStart(8)} ${String(m.errors).padStart(8)} ${String(m.non_2xx).padStart(8)}`,
       );
     }
     log(`api: single GET / trivial per round: ${singleRatios.map((r) => r.toFixed(2)).join(', ')}`);
     log(`api: single GET / trivial = ${result.single_ratio.toFixed(2)}x, median of rounds (goal >= 0.5x: ${result.single_ratio >= 0.5 ? 'met' : 'NOT met'})`);
-    log(`api: list GET (1,000 policies) / trivial = ${result.list_ratio.toFixed(3)}x`);
+    log(`api: list GET (1,000 policies) / trivial = ${result.list_ratio.toFixed(3)}x; a page of 50 / trivial = ${result.page_ratio.toFixed(2)}x`);
     return result;
   } finally {
     await app.close();
