@@ -35,6 +35,14 @@ async function syncPath(path: string): Promise<void> {
   }
 }
 
+/** fsyncs a path: undefined when done, else the error (kept to be reported by `flush`). */
+function syncOutcome(path: string): Promise<unknown> {
+  return syncPath(path).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
 /** Runs `task` on every item, at most `limit` at a time; the first failure is thrown once all have settled. */
 async function inParallel<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -300,16 +308,11 @@ export class FileStorage implements Storage {
     const outcome = (async () => {
       if (this.syncsRunning < SYNC_BEHIND_CONCURRENCY) this.syncsRunning++;
       else await new Promise<void>((resolve) => this.syncsWaiting.push(resolve)); // a finishing sync hands its slot over
-      try {
-        await syncPath(path);
-        return undefined;
-      } catch (error) {
-        return error;
-      } finally {
-        const next = this.syncsWaiting.shift();
-        if (next) next();
-        else this.syncsRunning--;
-      }
+      const outcome = await syncOutcome(path);
+      const next = this.syncsWaiting.shift();
+      if (next) next();
+      else this.syncsRunning--;
+      return outcome;
     })();
     this.syncedBehind.set(key, outcome);
   }
@@ -323,7 +326,7 @@ export class FileStorage implements Storage {
     await inParallel(files, FLUSH_CONCURRENCY, async (key) => {
       const behind = this.syncedBehind.get(key);
       this.syncedBehind.delete(key);
-      const error = behind ? await behind : await syncPath(this.pathOf(key, 'flush')).catch((e: unknown) => e ?? new Error('fsync failed'));
+      const error = await (behind ?? syncOutcome(this.pathOf(key, 'flush')));
       if (error !== undefined) throw this.error('flush', key, error);
     });
     await inParallel(directories, FLUSH_CONCURRENCY, (dir) => syncPath(dir).catch((error: unknown) => {
